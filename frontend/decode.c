@@ -1,0 +1,2 @@
+/* frontend/decode.c — PLACEHOLDER, replaced by the decoder work. */
+#include "decode.h"

@@ -1,0 +1,2 @@
+/* frontend/module.c — PLACEHOLDER, replaced by the decoder work. */
+#include "module.h"

@@ -1,0 +1,2 @@
+/* frontend/types.c — PLACEHOLDER, replaced by the type registry work. */
+#include "types.h"

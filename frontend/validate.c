@@ -1,0 +1,2 @@
+/* frontend/validate.c — PLACEHOLDER, replaced by the validator work. */
+#include "validate.h"

@@ -1,0 +1,1 @@
+/* include/wasm.h — PLACEHOLDER */
