@@ -1,0 +1,44 @@
+/* jit/jit.h — the interface between libkiln and the compiler object.
+ *
+ * The compiler is a shared object (libkiln-jit.so) that libkiln loads with
+ * dlopen on first need (vm/compiler.c), so that libkiln itself never links
+ * LLVM.  The object exports exactly one symbol, kiln_jit_interface
+ * (JIT_ENTRY_SYMBOL), which returns a table of function pointers.  Everything
+ * else in the object is hidden.
+ *
+ * The table carries a version number: libkiln refuses a compiler whose
+ * version differs from the JIT_INTERFACE_VERSION it was built with.  Bump it
+ * whenever the table or a structure it uses changes.  No LLVM type appears
+ * here: this header is included by vm/, which must build without LLVM.
+ */
+#ifndef KILN_JIT_JIT_H
+#define KILN_JIT_JIT_H
+
+#include <stdint.h>
+
+#define JIT_INTERFACE_VERSION 1u
+#define JIT_ENTRY_SYMBOL "kiln_jit_interface"
+
+/* What the compiler targets: the host, as LLVM sees it.  Strings are
+ * NUL-terminated; one too long for its array is cut (features at a comma). */
+typedef struct jit_host_info {
+  char llvm_version[32]; /* the loaded LLVM library, "major.minor.patch" */
+  char triple[128];      /* LLVMGetDefaultTargetTriple */
+  char cpu[128];         /* LLVMGetHostCPUName */
+  char features[4096];   /* LLVMGetHostCPUFeatures: "+sse2,-avx512f,..." */
+} jit_host_info;
+
+typedef struct jit_interface {
+  uint32_t version; /* JIT_INTERFACE_VERSION of the object */
+  /* Fills *out with the LLVM version and the host description. */
+  void (*host_info)(jit_host_info *out);
+} jit_interface;
+
+/* The type of the entry point, for dlsym. */
+typedef const jit_interface *(*jit_entry_fn)(void);
+
+/* The entry point, defined by jit.c.  Never called directly by libkiln. */
+__attribute__((visibility("default"))) const jit_interface *
+kiln_jit_interface(void);
+
+#endif

@@ -1,0 +1,48 @@
+/* vm/engine.c — configs and engines.
+ *
+ * An engine is the long-lived, thread-shared context: it owns the
+ * engine-wide type registry (one per engine, so that canonical type ids
+ * compare across all of the engine's modules; the registry locks itself) and
+ * will own the compiled-module cache.  The compiler object is loaded on first
+ * need, not here: creating an engine must stay cheap and must not pull in
+ * LLVM (DESIGN.md "The runtime does not need LLVM").
+ */
+#include <stdlib.h>
+
+#include "vm.h"
+
+wasm_config_t *wasm_config_new(void) {
+  return calloc(1, sizeof(wasm_config_t));
+}
+
+void wasm_config_delete(own wasm_config_t *config) { free(config); }
+
+/* Takes ownership of `config` (the standard's `own`): it is copied into the
+ * engine and freed, on failure too, so the caller never deletes it.  A NULL
+ * config means the defaults.  Returns NULL when out of memory. */
+wasm_engine_t *wasm_engine_new_with_config(own wasm_config_t *config) {
+  wasm_engine_t *engine = calloc(1, sizeof *engine);
+  if (!engine) goto fail;
+  if (config) engine->config = *config;
+  engine->types = fe_typereg_new();
+  if (!engine->types) goto fail;
+  wasm_config_delete(config);
+  return engine;
+
+fail:
+  free(engine);
+  wasm_config_delete(config);
+  return NULL;
+}
+
+wasm_engine_t *wasm_engine_new(void) {
+  return wasm_engine_new_with_config(NULL);
+}
+
+/* Every store and module of the engine must be deleted before it: they hold
+ * canonical ids of its registry. */
+void wasm_engine_delete(own wasm_engine_t *engine) {
+  if (!engine) return;
+  fe_typereg_free(engine->types);
+  free(engine);
+}
