@@ -11,8 +11,9 @@ Times the validation of the same modules by
   * wabt: `wasm-validate FILE` as a whole process per run (process start and
     file reading included; its start-up on an empty module is shown too), if
     installed.
-The modules: BUILD_DIR/bench/kiln-frontend.wasm (Kiln's own front end
-compiled to wasm32-wasi: the large one) and the bench programs.
+The modules: BUILD_DIR/bench/kiln-bundle.wasm (Kiln's own front end and
+all bench programs compiled to wasm32-wasi: the large one) and the bench
+programs one by one.
 
 Then, as reference figures for the execution benchmarks Kiln will run once
 it executes code: each bench program natively (clang-14 -O2) and under
@@ -86,7 +87,7 @@ def main(argv):
     if not os.access(vt, os.X_OK):
         print("run_validate: %s not built" % vt, file=sys.stderr)
         return 1
-    mods = [os.path.join(bench, "kiln-frontend.wasm")] + \
+    mods = [os.path.join(bench, "kiln-bundle.wasm")] + \
         [os.path.join(bench, p + ".wasm") for p in PROGRAMS]
     mods = [m for m in mods if os.path.isfile(m)]
     if not mods:

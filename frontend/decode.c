@@ -28,11 +28,6 @@
 #include "types.h"
 #include "validate.h"
 
-/* The entry point, called by fe_module_new (module.c).  TODO: this
- * prototype belongs in decode.h; it is repeated in module.c until the
- * header has it. */
-void fe_decode_module(fe_module *m, fe_validator *v, fe_errctx *ec);
-
 /* ------------------------------------------------------------------------
  * Implementation limits
  *

@@ -11,6 +11,12 @@
 
 #include "module.h"
 #include "reader.h"
+#include "validate.h"
+
+/* The section decoder, called by fe_module_new (module.c) under its
+ * setjmp: decodes and validates all of m->bytes, raising every error
+ * through ec (whose section and function it keeps up to date). */
+void fe_decode_module(fe_module *m, fe_validator *v, fe_errctx *ec);
 
 /* valtype: numtype | vectype | reftype (incl. the one-byte shorthands like
  * 0x70 funcref, and 0x63/0x64 ht).  Raises FE_E_VALTYPE on a bad byte. */

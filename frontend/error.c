@@ -55,16 +55,22 @@ const char *fe_section_name(uint8_t section) {
   }
 }
 
-void fe_error_format(const fe_error *e, char *buf, size_t size) {
+void fe_format_line(char *buf, size_t size, const char *kind, const char *message,
+                    size_t offset, uint8_t section, uint32_t func) {
   char where[64];
-  if (e->func != FE_NO_FUNC)
-    snprintf(where, sizeof where, "%s, function %u", fe_section_name(e->section),
-             e->func);
+  if (func != FE_NO_FUNC)
+    snprintf(where, sizeof where, "%s, function %u", fe_section_name(section), func);
   else
-    snprintf(where, sizeof where, "%s", fe_section_name(e->section));
-  snprintf(buf, size, "%s: %s%s%s at offset 0x%zx (%s)",
-           fe_errkind_name(fe_error_kind(e->code)), fe_error_message(e->code),
-           e->detail[0] ? ": " : "", e->detail, e->offset, where);
+    snprintf(where, sizeof where, "%s", fe_section_name(section));
+  snprintf(buf, size, "%s: %s at offset 0x%zx (%s)", kind, message, offset, where);
+}
+
+void fe_error_format(const fe_error *e, char *buf, size_t size) {
+  char message[256];
+  snprintf(message, sizeof message, "%s%s%s", fe_error_message(e->code),
+           e->detail[0] ? ": " : "", e->detail);
+  fe_format_line(buf, size, fe_errkind_name(fe_error_kind(e->code)), message,
+                 e->offset, e->section, e->func);
 }
 
 void fe_fail(const fe_errctx *ec, size_t offset, fe_errcode code,

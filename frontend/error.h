@@ -64,6 +64,10 @@ const char *fe_section_name(uint8_t section); /* "type section" ... */
 
 /* Formats "<kind>: <message>[: <detail>] at offset 0xNN (<section>[, function N])". */
 void fe_error_format(const fe_error *e, char *buf, size_t size);
+/* The same line from its parts (message already joined with its detail):
+ * the one formatter behind fe_error_format and the public diagnostics. */
+void fe_format_line(char *buf, size_t size, const char *kind, const char *message,
+                    size_t offset, uint8_t section, uint32_t func);
 
 /* Records the error and long-jumps to ec->jmp.  fmt may be NULL. */
 _Noreturn void fe_fail(const fe_errctx *ec, size_t offset, fe_errcode code,

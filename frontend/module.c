@@ -17,12 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "validate.h"
-
-/* The section decoder (decode.c).  Decodes and validates all of m->bytes,
- * raising every error through ec.  TODO: this prototype belongs in
- * decode.h; it is repeated in decode.c until the header has it. */
-void fe_decode_module(fe_module *m, fe_validator *v, fe_errctx *ec);
 
 /* ------------------------------------------------------------------------
  * Creation

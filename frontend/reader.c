@@ -72,12 +72,10 @@ const uint8_t *fe_read_bytes(fe_reader *r, size_t n) {
 }
 
 uint32_t fe_read_count(fe_reader *r, size_t min_elem_size) {
-  size_t at = fe_offset(r);
   uint32_t n = fe_read_u32(r);
   if (min_elem_size && (uint64_t)n * min_elem_size > fe_remaining(r)) {
     /* Not enough bytes left for n elements: report it as the spec's
      * decoder would, which runs out of input while reading them. */
-    (void)at;
     r->p = r->end;
     fe_reader_eof(r);
   }

@@ -81,8 +81,9 @@ static inline uint64_t fe_read_f64_bits(fe_reader *r) {
 }
 
 /* A vector length that must leave room for at least `min_elem_size` bytes
- * per element in the rest of the reader (raises FE_E_LENGTH_OOB or the eof
- * code otherwise), so that no caller allocates from a forged count. */
+ * per element in the rest of the reader (raises the reader's eof code
+ * otherwise, as the spec's decoder would running out of input), so that no
+ * caller allocates from a forged count. */
 uint32_t fe_read_count(fe_reader *r, size_t min_elem_size);
 
 /* A name: u32 length + UTF-8 bytes (validated: FE_E_UTF8).  Returns a

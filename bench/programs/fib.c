@@ -17,7 +17,7 @@ static uint32_t ack(uint32_t m, uint32_t n) {
 }
 
 int main(int argc, char **argv) {
-  uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 32;
+  uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 35;
   uint32_t f = fib(n);
   uint32_t a = ack(2, 2000) + ack(3, 7);
   printf("fib(%u) = %u\n", (unsigned)n, (unsigned)f);

@@ -17,7 +17,7 @@ static void matmul(uint32_t n, const double *a, const double *b, double *c) {
 }
 
 int main(int argc, char **argv) {
-  uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 200;
+  uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 300;
   double *a = malloc(sizeof(double) * n * n);
   double *b = malloc(sizeof(double) * n * n);
   double *c = malloc(sizeof(double) * n * n);
