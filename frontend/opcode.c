@@ -30,7 +30,7 @@ static const struct {
 
 /* Decoder maps: opcode byte or sub-opcode -> fe_opcode + 1 (0 = illegal). */
 enum { FD_MAX = 0x140 };
-static uint16_t map_single[256];
+uint16_t fe_opmap_single[256];
 static uint16_t map_fb[32];
 static uint16_t map_fc[32];
 static uint16_t map_fd[FD_MAX];
@@ -61,7 +61,7 @@ __attribute__((constructor)) static void init_tables(void) {
     }
     uint16_t v = (uint16_t)(i + 1);
     switch (o->prefix) {
-    case 0x00: map_single[o->code] = v; break;
+    case 0x00: fe_opmap_single[o->code] = v; break;
     case 0xfb: map_fb[o->code] = v; break;
     case 0xfc: map_fc[o->code] = v; break;
     case 0xfd: map_fd[o->code] = v; break;
@@ -69,7 +69,7 @@ __attribute__((constructor)) static void init_tables(void) {
   }
 }
 
-fe_opcode fe_read_opcode(fe_reader *r) {
+fe_opcode fe_read_opcode_slow(fe_reader *r) {
   size_t at = fe_offset(r);
   uint8_t b = fe_read_u8(r);
   uint16_t v;
@@ -89,7 +89,7 @@ fe_opcode fe_read_opcode(fe_reader *r) {
     break;
   default:
     sub = b;
-    v = map_single[b];
+    v = fe_opmap_single[b];
     break;
   }
   if (!v) {

@@ -75,8 +75,24 @@ extern fe_opinfo fe_opinfo_table[FE_OP_COUNT_]; /* read-only after startup */
 
 static inline const fe_opinfo *fe_op_info(fe_opcode op) { return &fe_opinfo_table[op]; }
 
+/* One-byte opcodes -> fe_opcode + 1 (0: illegal or a prefix). */
+extern uint16_t fe_opmap_single[256];
+
+/* The general case of fe_read_opcode: prefixes and errors. */
+fe_opcode fe_read_opcode_slow(fe_reader *r);
+
 /* Reads an opcode (with its prefix and u32 sub-opcode); raises
- * FE_E_ILLEGAL_OPCODE for an unknown one. */
-fe_opcode fe_read_opcode(fe_reader *r);
+ * FE_E_ILLEGAL_OPCODE for an unknown one.  One-byte opcodes, most of any
+ * code section, decode inline. */
+static inline fe_opcode fe_read_opcode(fe_reader *r) {
+  if (r->p < r->end) {
+    uint16_t v = fe_opmap_single[*r->p];
+    if (v) {
+      r->p++;
+      return (fe_opcode)(v - 1);
+    }
+  }
+  return fe_read_opcode_slow(r);
+}
 
 #endif

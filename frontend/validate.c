@@ -219,7 +219,12 @@ static fe_valtype pop_for(fe_validator *v, fe_valtype want, bool any) {
 
 static fe_valtype pop_any(fe_validator *v) { return pop_for(v, FE_BOT, true); }
 
-static fe_valtype pop(fe_validator *v, fe_valtype want) {
+static inline fe_valtype pop(fe_validator *v, fe_valtype want) {
+  /* fast path: the operand has exactly the wanted type */
+  if (v->nvals > v->ctrls[v->nctrls - 1].height && v->vals[v->nvals - 1] == want) {
+    v->nvals--;
+    return want;
+  }
   fe_valtype t = pop_for(v, want, false);
   if (!vsub(v, t, want)) {
     char a[64], b[64];
