@@ -14,8 +14,9 @@
  *
  * Hostile inputs: every vector count is read with fe_read_count, which
  * refuses a count the remaining bytes cannot hold, and every index space is
- * capped (the MAX_* limits below), so a forged count cannot make us allocate
- * more than a small multiple of the input size, nor gigabytes in total.
+ * capped (the MAX_* limits below), so a forged count cannot make the
+ * decoder allocate more than a small multiple of the input size, nor
+ * gigabytes in total.  (The validator bounds its own stacks: validate.c.)
  */
 #include "decode.h"
 
@@ -37,7 +38,10 @@
  * ---------------------------------------------------------------------- */
 enum {
   MAX_TYPES = 1000000,
-  MAX_FIELDS = 1000000,  /* params + results of a function type, fields */
+  MAX_FIELDS = 1000000,  /* fields of a struct type */
+  MAX_FUNC_VALUES = 1000, /* params, and results, of a function type (the JS
+                             API's limit, which V8 and Wasmtime apply): the
+                             validator's work per call grows with them */
   MAX_IMPORTS = 1000000,
   MAX_FUNCS = 1000000,
   MAX_TABLES = 100000,
@@ -259,7 +263,7 @@ static void read_field(decoder *d, fe_reader *r, uint32_t ntypes,
 /* vec(valtype). */
 static fe_valtype *read_valtypes(decoder *d, fe_reader *r, uint32_t ntypes,
                                  uint32_t *n) {
-  *n = read_count(d, r, 0, MAX_FIELDS, "parameters or results");
+  *n = read_count(d, r, 0, MAX_FUNC_VALUES, "parameters or results");
   fe_valtype *vt = fe_arena_array(&d->m->arena, *n, sizeof *vt);
   for (uint32_t i = 0; i < *n; i++)
     vt[i] = fe_read_valtype(r, ntypes);
@@ -285,9 +289,6 @@ static void read_comptype(decoder *d, fe_reader *r, uint32_t ntypes,
     uint32_t np, nr;
     fe_valtype *params = read_valtypes(d, r, ntypes, &np);
     fe_valtype *results = read_valtypes(d, r, ntypes, &nr);
-    if (nr > MAX_FIELDS - np)
-      FAIL(d, at, FE_E_TOO_MANY, "%" PRIu64 " parameters and results",
-           (uint64_t)np + nr);
     t->nparams = np;
     t->n = np + nr;
     t->vt = fe_arena_array(a, t->n, sizeof *t->vt);

@@ -30,6 +30,8 @@
 enum {
   MAX_LOCALS = 50000,
   MAX_BR_TABLE = 65520,
+  MAX_NEW_FIXED = 10000,  /* operands of array.new_fixed */
+  MAX_STACK = 1u << 20,   /* operand stack entries: 8 MiB at most */
 };
 
 /* The control frame of the function body itself. */
@@ -192,8 +194,12 @@ static bool is_packed(fe_valtype t) {
  * ---------------------------------------------------------------------- */
 
 static void push(fe_validator *v, fe_valtype t) {
-  if (v->nvals == v->capvals)
+  if (v->nvals == v->capvals) {
+    if (v->nvals >= MAX_STACK)
+      FAIL(v, FE_E_TOO_MANY, "more than %u values on the operand stack (Kiln's limit)",
+           MAX_STACK);
     grow(v, (void **)&v->vals, &v->capvals, (uint64_t)v->nvals + 1, sizeof *v->vals);
+  }
   v->vals[v->nvals++] = t;
 }
 
@@ -234,8 +240,17 @@ static inline fe_valtype pop(fe_validator *v, fe_valtype want) {
   return t;
 }
 
+/* True when every further pop yields FE_BOT: the frame is unreachable and
+ * its operands are used up.  Loops popping many operands stop there, so
+ * that unreachable code cannot make validation slow (each further pop
+ * would match anyway). */
+static bool stack_exhausted(const fe_validator *v) {
+  const vctrl *c = &v->ctrls[v->nctrls - 1];
+  return c->unreachable && v->nvals == c->height;
+}
+
 static void pop_vals(fe_validator *v, const fe_valtype *ts, uint32_t n) {
-  for (uint32_t i = n; i-- > 0;)
+  for (uint32_t i = n; i-- > 0 && !stack_exhausted(v);)
     pop(v, ts[i]);
 }
 
@@ -243,9 +258,14 @@ static void pop_vals(fe_validator *v, const fe_valtype *ts, uint32_t n) {
  * push_vals(pop_vals(ts))): checks the stack without changing its types. */
 static void check_vals(fe_validator *v, const fe_valtype *ts, uint32_t n) {
   grow(v, (void **)&v->tmp, &v->captmp, n, sizeof *v->tmp);
-  for (uint32_t i = n; i-- > 0;)
+  uint32_t i = n;
+  while (i > 0 && !stack_exhausted(v)) {
+    i--;
     v->tmp[i] = pop(v, ts[i]);
-  for (uint32_t i = 0; i < n; i++)
+  }
+  /* values below the exhausted frame were FE_BOT: push back only what was
+   * popped, the rest stays polymorphic */
+  for (; i < n; i++)
     push(v, v->tmp[i]);
 }
 
@@ -657,7 +677,7 @@ static void validate_gc(fe_validator *v, fe_opcode op) {
   switch (op) {
   case FE_OP_STRUCT_NEW:
     t = read_kind(v, &x, FE_COMP_STRUCT);
-    for (uint32_t i = t->n; i-- > 0;)
+    for (uint32_t i = t->n; i-- > 0 && !stack_exhausted(v);)
       pop(v, fe_unpacked(t->vt[i]));
     push(v, concrete_ref(false, x));
     break;
@@ -699,8 +719,11 @@ static void validate_gc(fe_validator *v, fe_opcode op) {
   case FE_OP_ARRAY_NEW_FIXED: {
     t = read_kind(v, &x, FE_COMP_ARRAY);
     uint32_t n = fe_read_u32(&v->r);
+    if (n > MAX_NEW_FIXED)
+      FAIL(v, FE_E_TOO_MANY, "array.new_fixed of %u values (Kiln's limit is %u)", n,
+           MAX_NEW_FIXED);
     fe_valtype et = fe_unpacked(t->vt[0]);
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n && !stack_exhausted(v); i++)
       pop(v, et);
     push(v, concrete_ref(false, x));
     break;

@@ -68,6 +68,7 @@ static bool vm_try_object(vm_search *s, const char *path) {
   void *sym = dlsym(handle, JIT_ENTRY_SYMBOL);
   if (!sym) {
     vm_note_failure(s, path, "not a Kiln compiler (no " JIT_ENTRY_SYMBOL ")");
+    dlclose(handle);
     return false;
   }
   /* POSIX guarantees a data pointer from dlsym converts to a function
@@ -81,6 +82,7 @@ static bool vm_try_object(vm_search *s, const char *path) {
              "compiler interface version %u, this libkiln needs %u",
              jit ? jit->version : 0u, JIT_INTERFACE_VERSION);
     vm_note_failure(s, path, why);
+    dlclose(handle); /* only its entry point ran: it returns a static table */
     return false;
   }
   loaded = jit;
