@@ -105,8 +105,6 @@ const char *fe_valtype_str(fe_valtype t, char *buf, size_t size);
 static inline bool fe_vt_defaultable(fe_valtype t) {
   return !FE_VT_IS_REF(t) || FE_VT_NULLABLE(t);
 }
-/* Size in bytes of a storage type (field of a struct or array). */
-unsigned fe_storage_size(fe_valtype t);
 /* Unpacked value type of a storage type (i8/i16 -> i32). */
 static inline fe_valtype fe_unpacked(fe_valtype t) {
   return (FE_VT_CODE(t) == FE_I8 || FE_VT_CODE(t) == FE_I16) ? FE_I32 : t;

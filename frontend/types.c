@@ -871,27 +871,3 @@ const char *fe_valtype_str(fe_valtype t, char *buf, size_t size) {
   }
   return buf;
 }
-
-/* Bytes a field of this storage type occupies.  References differ by
- * hierarchy (DESIGN.md, "The VM data layout"): a funcref is a pointer to
- * a VMFuncRef (8 bytes), while GC, extern and exn references are 32-bit
- * heap offsets (4 bytes).  A concrete heap type's hierarchy depends on its
- * definition, which a bare value type does not carry (no module or
- * registry is passed), so concrete references get the pointer size: a safe
- * upper bound, never too small, until the interface can tell them apart. */
-unsigned fe_storage_size(fe_valtype t) {
-  switch (FE_VT_CODE(t)) {
-  case FE_I8: return 1;
-  case FE_I16: return 2;
-  case FE_I32:
-  case FE_F32: return 4;
-  case FE_I64:
-  case FE_F64: return 8;
-  case FE_V128: return 16;
-  case FE_REF:
-    if (FE_VT_HTKIND(t) != FE_HT_ABSTRACT)
-      return 8;
-    return FE_VT_HEAP(t) == FE_HT_FUNC || FE_VT_HEAP(t) == FE_HT_NOFUNC ? 8 : 4;
-  default: return 0;
-  }
-}

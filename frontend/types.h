@@ -31,8 +31,10 @@ void fe_typereg_free(fe_typereg *reg);
 /* Interns the rec group m->types[start .. start+n) (whose value types use
  * FE_HT_MODULE indices; indices below `start` must already be interned) and
  * sets m->types[i].canon for each.  Then checks every declared supertype of
- * the group (FE_E_SUB_TYPE, FE_E_UNKNOWN_TYPE), raising through ec.
- * `offset` is used for error positions. */
+ * the group (FE_E_SUB_TYPE, FE_E_UNKNOWN_TYPE), raising through ec.  Also
+ * raises FE_E_TOO_MANY (a supertype chain deeper than 63, the JS API's
+ * limit, or more than 2^24 canonical types in the registry) and
+ * FE_E_NOMEM.  `offset` is used for error positions. */
 void fe_typereg_intern(fe_typereg *reg, fe_module *m, uint32_t start,
                        uint32_t n, const fe_errctx *ec, size_t offset);
 

@@ -645,25 +645,6 @@ static void test_valtype_str(void **state) {
   assert_string_equal(small, "(ref ");
 }
 
-static void test_storage_size(void **state) {
-  (void)state;
-  assert_int_equal(fe_storage_size(FE_I8), 1);
-  assert_int_equal(fe_storage_size(FE_I16), 2);
-  assert_int_equal(fe_storage_size(FE_I32), 4);
-  assert_int_equal(fe_storage_size(FE_F32), 4);
-  assert_int_equal(fe_storage_size(FE_I64), 8);
-  assert_int_equal(fe_storage_size(FE_F64), 8);
-  assert_int_equal(fe_storage_size(FE_V128), 16);
-  assert_int_equal(fe_storage_size(FE_FUNCREF), 8);
-  assert_int_equal(fe_storage_size(AREF(false, FE_HT_NOFUNC)), 8);
-  assert_int_equal(fe_storage_size(AREF(true, FE_HT_ANY)), 4);
-  assert_int_equal(fe_storage_size(AREF(false, FE_HT_I31)), 4);
-  assert_int_equal(fe_storage_size(FE_EXTERNREF), 4);
-  assert_int_equal(fe_storage_size(FE_EXNREF), 4);
-  /* Concrete: hierarchy unknown without a module, so the upper bound. */
-  assert_int_equal(fe_storage_size(MREF(true, 0)), 8);
-}
-
 /* ------------------------------------------------------------------------
  * Concurrency
  * ---------------------------------------------------------------------- */
@@ -759,7 +740,6 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_depth_limit, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lattice, setup, teardown),
       cmocka_unit_test(test_valtype_str),
-      cmocka_unit_test(test_storage_size),
       cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
   };
   int n = (int)(sizeof tests / sizeof tests[0]);
