@@ -2,8 +2,10 @@
  *
  * wasm.h is the standard API; this header adds what the standard lacks:
  * validation that says why a module is rejected (section, offset, function,
- * reason), a summary of a module's contents, and version information about
- * libkiln and about its compiler.
+ * reason), a summary of a module's contents, version information about
+ * libkiln and about its compiler, and the parts of Wasm 3.0 that the
+ * standard's types cannot express: v128 and typed (GC, function, exception)
+ * reference types, 64-bit limits (memory64, table64) and tag types.
  *
  * The compiler (LLVM) lives in a separate shared object that libkiln loads on
  * first need; libkiln itself never links LLVM.  Everything here except
@@ -11,6 +13,7 @@
  *
  * Like wasm.h, this header declares only what libkiln implements: config,
  * cache, GC, value and statistics extensions arrive with their issues.
+ * docs/api.md describes the whole surface.
  */
 #ifndef KILN_H
 #define KILN_H
@@ -108,6 +111,186 @@ WASM_API_EXTERN bool kiln_module_inspect(wasm_engine_t *engine,
                                          const uint8_t *bytes, size_t size,
                                          kiln_module_info_t *info,
                                          kiln_diagnostic_t *diag);
+
+/* ------------------------------------------------------------------------
+ * Value types beyond the standard's
+ *
+ * Inside Kiln a value type keeps everything Wasm 3.0 says about it; the
+ * standard's wasm_valtype_kind shows what fits its kinds and these
+ * functions show the rest.
+ *
+ * Kinds: wasm_valtype_kind returns one of the standard's kinds when the
+ * type is exactly that type (WASM_EXTERNREF is (ref null extern),
+ * WASM_FUNCREF is (ref null func)), KILN_V128 for v128, and KILN_REF for
+ * every other reference type: non-nullable references, other abstract heap
+ * types (any, eq, i31, struct, array, exn, the bottom types) and concrete
+ * (defined) types.  wasm_valkind_is_ref is true for KILN_REF, and
+ * wasm_valkind_is_num is true for KILN_V128 (it is not a reference).
+ * ---------------------------------------------------------------------- */
+
+enum kiln_valkind_enum {
+  KILN_V128 = 4,  /* wasm_valtype_new(KILN_V128) makes a v128 type */
+  KILN_REF = 130, /* any other reference type: kiln_valtype_new_ref */
+};
+
+/* A heap type: an abstract heap type, named by its binary code, or a
+ * concrete one, named by a type id. */
+typedef uint8_t kiln_heapkind_t;
+enum kiln_heapkind_enum {
+  KILN_HEAP_CONCRETE = 0, /* a defined type: kiln_heaptype_t.type_id */
+  KILN_HEAP_EXN = 0x69,
+  KILN_HEAP_ARRAY = 0x6a,
+  KILN_HEAP_STRUCT = 0x6b,
+  KILN_HEAP_I31 = 0x6c,
+  KILN_HEAP_EQ = 0x6d,
+  KILN_HEAP_ANY = 0x6e,
+  KILN_HEAP_EXTERN = 0x6f,
+  KILN_HEAP_FUNC = 0x70,
+  KILN_HEAP_NONE = 0x71,
+  KILN_HEAP_NOEXTERN = 0x72,
+  KILN_HEAP_NOFUNC = 0x73,
+  KILN_HEAP_NOEXN = 0x74,
+};
+
+/* No type id: the heap type is abstract, or a function type was built by
+ * the embedder rather than read from a module. */
+#define KILN_NO_TYPE UINT32_MAX
+
+/* Type ids are the canonical ids of the engine's type registry: two
+ * defined types of the same engine are the same type (iso-recursively
+ * equal, in the same position of equal rec groups) if and only if their ids
+ * are equal, whichever modules they come from.  An id means nothing to
+ * another engine, and a value type does not keep its engine alive. */
+typedef struct kiln_heaptype_t {
+  kiln_heapkind_t kind;
+  uint32_t type_id; /* KILN_HEAP_CONCRETE: the type's id; else KILN_NO_TYPE */
+} kiln_heaptype_t;
+
+static inline kiln_heaptype_t kiln_heaptype_abstract(kiln_heapkind_t kind) {
+  kiln_heaptype_t h = {kind, KILN_NO_TYPE};
+  return h;
+}
+static inline kiln_heaptype_t kiln_heaptype_concrete(uint32_t type_id) {
+  kiln_heaptype_t h = {KILN_HEAP_CONCRETE, type_id};
+  return h;
+}
+
+/* (ref null? heap).  NULL if the heap kind is unknown, a concrete heap
+ * type has the id KILN_NO_TYPE, or memory is exhausted.  A concrete id is
+ * not checked against any engine (types belong to none). */
+WASM_API_EXTERN own wasm_valtype_t *kiln_valtype_new_ref(bool nullable,
+                                                         kiln_heaptype_t heap);
+
+WASM_API_EXTERN bool kiln_valtype_is_v128(const wasm_valtype_t *);
+
+/* Whether a reference type admits null; false for non-references. */
+WASM_API_EXTERN bool kiln_valtype_is_nullable(const wasm_valtype_t *);
+
+/* The heap type of a reference type into *out; false (and *out untouched)
+ * for non-references. */
+WASM_API_EXTERN bool kiln_valtype_heaptype(const wasm_valtype_t *,
+                                           kiln_heaptype_t *out);
+
+/* Whether two value types are the same type (concrete heap types compare
+ * by id, so both must come from one engine). */
+WASM_API_EXTERN bool kiln_valtype_equal(const wasm_valtype_t *,
+                                        const wasm_valtype_t *);
+
+/* Writes the text form of a value type: "i32", "v128", "funcref",
+ * "(ref any)", "(ref null canon#3)" for a concrete type (its id).  Like
+ * snprintf, writes at most size bytes including the final NUL and returns
+ * the length of the whole text; buf may be NULL when size is 0. */
+WASM_API_EXTERN size_t kiln_valtype_format(const wasm_valtype_t *, char *buf,
+                                           size_t size);
+
+/* The type id of a function type read from a module (its import, export or
+ * tag type), which is how Wasm 3.0 tells apart function types with equal
+ * parameters and results in different rec groups or with different
+ * supertypes; KILN_NO_TYPE for a function type built with
+ * wasm_functype_new.  Copies keep it. */
+WASM_API_EXTERN uint32_t kiln_functype_type_id(const wasm_functype_t *);
+
+/* ------------------------------------------------------------------------
+ * 64-bit limits: memory64 and table64
+ *
+ * The standard's wasm_limits_t has 32-bit fields and no address type.
+ * Every memory and table type also has these limits, which are exact; the
+ * standard view (wasm_memorytype_limits, wasm_tabletype_limits) is derived
+ * from them, saturating values above 0xffffffff and showing a missing
+ * maximum as wasm_limits_max_default.
+ * ---------------------------------------------------------------------- */
+
+typedef struct kiln_limits64_t {
+  uint64_t min;
+  uint64_t max; /* meaningful only if has_max; 0 otherwise */
+  bool has_max;
+  bool is64;    /* i64 addresses (memory64) or indices (table64) */
+} kiln_limits64_t;
+
+/* NULL if limits is NULL or memory is exhausted.  Like the standard's
+ * constructors, the limits are not checked (min <= max, the 2^16 or 2^48
+ * page bounds): that happens when a memory is created. */
+WASM_API_EXTERN own wasm_memorytype_t *kiln_memorytype_new64(
+    const kiln_limits64_t *limits);
+WASM_API_EXTERN const kiln_limits64_t *kiln_memorytype_limits64(
+    const wasm_memorytype_t *);
+
+/* Takes ownership of the element type, on failure too; NULL as for
+ * wasm_tabletype_new. */
+WASM_API_EXTERN own wasm_tabletype_t *kiln_tabletype_new64(
+    own wasm_valtype_t *element, const kiln_limits64_t *limits);
+WASM_API_EXTERN const kiln_limits64_t *kiln_tabletype_limits64(
+    const wasm_tabletype_t *);
+
+/* ------------------------------------------------------------------------
+ * Tag types (exception handling)
+ *
+ * A tag is a fifth kind of import and export, which the standard does not
+ * know: its extern kind is KILN_EXTERN_TAG, and wasm_module_imports /
+ * wasm_module_exports list tags with that kind.
+ * ---------------------------------------------------------------------- */
+
+enum kiln_externkind_enum {
+  KILN_EXTERN_TAG = 4,
+};
+
+typedef struct kiln_tagtype_t kiln_tagtype_t;
+
+/* A tag whose exceptions carry the parameters of `type`.  Takes ownership
+ * of the function type, on failure too.  NULL if it is NULL, has results
+ * (Wasm 3.0 requires none) or memory is exhausted. */
+WASM_API_EXTERN own kiln_tagtype_t *kiln_tagtype_new(own wasm_functype_t *type);
+WASM_API_EXTERN own kiln_tagtype_t *kiln_tagtype_copy(const kiln_tagtype_t *);
+WASM_API_EXTERN void kiln_tagtype_delete(own kiln_tagtype_t *);
+
+WASM_API_EXTERN const wasm_functype_t *kiln_tagtype_functype(
+    const kiln_tagtype_t *);
+
+WASM_API_EXTERN wasm_externtype_t *kiln_tagtype_as_externtype(
+    kiln_tagtype_t *);
+WASM_API_EXTERN const wasm_externtype_t *kiln_tagtype_as_externtype_const(
+    const kiln_tagtype_t *);
+WASM_API_EXTERN kiln_tagtype_t *kiln_externtype_as_tagtype(
+    wasm_externtype_t *);
+WASM_API_EXTERN const kiln_tagtype_t *kiln_externtype_as_tagtype_const(
+    const wasm_externtype_t *);
+
+/* ------------------------------------------------------------------------
+ * Modules
+ * ---------------------------------------------------------------------- */
+
+/* wasm_module_new on an engine, saying why a module is rejected: on
+ * failure returns NULL and, if diag is not NULL, fills it as
+ * kiln_module_validate_ex does (kind KILN_DIAG_OK on success).  The module
+ * may then be used with every store of the engine. */
+WASM_API_EXTERN own wasm_module_t *kiln_module_new_ex(wasm_engine_t *engine,
+                                                      const uint8_t *bytes,
+                                                      size_t size,
+                                                      kiln_diagnostic_t *diag);
+
+/* Fills *info with the counts of a module, as kiln_module_inspect does. */
+WASM_API_EXTERN void kiln_module_get_info(const wasm_module_t *,
+                                          kiln_module_info_t *info);
 
 /* ------------------------------------------------------------------------
  * The compiler

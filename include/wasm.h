@@ -4,15 +4,27 @@
  * code written against another runtime's wasm.h compiles against Kiln's.
  *
  * This is a subset: it declares only what libkiln implements today, so that
- * every function declared here links.  Today that is byte vectors (and
- * names), configs, engines, stores and wasm_module_validate.  The rest of the
- * standard API (types, modules, instances, functions, globals, tables,
- * memories, traps, externs) arrives with the JIT issue, together with its
- * implementation.  Kiln's own extensions live in kiln.h.
+ * every function declared here links.  Today that is vectors, configs,
+ * engines, stores, the type representations (value, function, global,
+ * table, memory, extern, import and export types) and modules (creation,
+ * validation, imports, exports, sharing between threads).  Values,
+ * references, traps, frames, instances, functions, globals, tables,
+ * memories and externs arrive with the JIT issue, together with their
+ * implementation.  Kiln's own extensions (v128 and typed references, 64-bit
+ * limits, tag types, diagnostics) live in kiln.h; docs/api.md describes the
+ * whole surface.
  *
  * Ownership follows the standard: `own` marks a pointer whose owner must
- * release it with the matching wasm_xxx_delete; an `own` parameter named
- * `out` is a copy-back output that passes ownership to the caller.
+ * release it with the matching wasm_xxx_delete; an `own` parameter passes
+ * ownership to the callee, an `own` result to the caller, and an `own`
+ * parameter named `out` is a copy-back output that passes ownership to the
+ * caller.  An own vector owns its data array and its elements.  Deleting
+ * NULL (or an empty vector) does nothing.
+ *
+ * The standard generates its declarations with the macros WASM_DECLARE_OWN,
+ * WASM_DECLARE_VEC and WASM_DECLARE_TYPE.  Kiln defines those macros (code
+ * written for the standard may use them) but writes every declaration below
+ * out in full, so that each name can be found with grep.
  */
 #ifndef WASM_H
 #define WASM_H
@@ -48,14 +60,14 @@ typedef double float64_t;
 /* The ownership annotation: documentation only, it expands to nothing. */
 #define own
 
-/* Declares the opaque type wasm_NAME_t and its destructor. */
+/* The standard's declaration macros (see the comment at the top). */
 #define WASM_DECLARE_OWN(name)                          \
   typedef struct wasm_##name##_t wasm_##name##_t;       \
   WASM_API_EXTERN void wasm_##name##_delete(own wasm_##name##_t *);
 
-/* Declares the vector type wasm_NAME_vec_t (size + data) and its five
- * functions.  ptr_or_none is `*` for vectors of owned pointers and empty for
- * vectors of plain values. */
+/* The vector type wasm_NAME_vec_t (size + data) and its five functions.
+ * ptr_or_none is `*` for vectors of owned pointers and empty for vectors of
+ * plain values. */
 #define WASM_DECLARE_VEC(name, ptr_or_none)                                 \
   typedef struct wasm_##name##_vec_t {                                      \
     size_t size;                                                            \
@@ -72,9 +84,37 @@ typedef double float64_t;
       own wasm_##name##_vec_t *out, const wasm_##name##_vec_t *);           \
   WASM_API_EXTERN void wasm_##name##_vec_delete(own wasm_##name##_vec_t *);
 
-/* Byte vectors. */
+/* An owned type with a vector type and a copy function. */
+#define WASM_DECLARE_TYPE(name)                                             \
+  WASM_DECLARE_OWN(name)                                                    \
+  WASM_DECLARE_VEC(name, *)                                                 \
+  WASM_API_EXTERN own wasm_##name##_t *wasm_##name##_copy(                  \
+      const wasm_##name##_t *);
+
+/* Vectors.  Every wasm_NAME_vec_t has the five functions below, shown here
+ * for bytes:
+ *   new_empty          size 0, data NULL
+ *   new_uninitialized  `size` elements; for vectors of pointers they are
+ *                      NULL, so deleting a partly filled vector is safe
+ *   new                takes ownership of the `size` elements of the array
+ *                      (the pointers are moved, not the objects copied)
+ *   copy               a deep copy: every element is copied
+ *   delete             deletes every element, then the array
+ * A vector whose allocation failed is empty (size 0, data NULL): the
+ * standard has no other way to report it. */
 typedef byte_t wasm_byte_t;
-WASM_DECLARE_VEC(byte, )
+typedef struct wasm_byte_vec_t {
+  size_t size;
+  wasm_byte_t *data;
+} wasm_byte_vec_t;
+WASM_API_EXTERN void wasm_byte_vec_new_empty(own wasm_byte_vec_t *out);
+WASM_API_EXTERN void wasm_byte_vec_new_uninitialized(own wasm_byte_vec_t *out,
+                                                     size_t);
+WASM_API_EXTERN void wasm_byte_vec_new(own wasm_byte_vec_t *out, size_t,
+                                       own wasm_byte_t const[]);
+WASM_API_EXTERN void wasm_byte_vec_copy(own wasm_byte_vec_t *out,
+                                        const wasm_byte_vec_t *);
+WASM_API_EXTERN void wasm_byte_vec_delete(own wasm_byte_vec_t *);
 
 /* Names are byte vectors (UTF-8, not NUL-terminated). */
 typedef wasm_byte_vec_t wasm_name_t;
@@ -103,13 +143,16 @@ static inline void wasm_name_new_from_string_nt(own wasm_name_t *out,
  * ---------------------------------------------------------------------- */
 
 /* Configuration.  Kiln's settings are set through kiln.h. */
-WASM_DECLARE_OWN(config)
+typedef struct wasm_config_t wasm_config_t;
+WASM_API_EXTERN void wasm_config_delete(own wasm_config_t *);
 
 WASM_API_EXTERN own wasm_config_t *wasm_config_new(void);
 
 /* Engine: owns the configuration, the engine-wide type registry and the
- * compiler.  Thread-safe. */
-WASM_DECLARE_OWN(engine)
+ * compiler.  Thread-safe.  Deleted after every store and module made with
+ * it (docs/api.md). */
+typedef struct wasm_engine_t wasm_engine_t;
+WASM_API_EXTERN void wasm_engine_delete(own wasm_engine_t *);
 
 WASM_API_EXTERN own wasm_engine_t *wasm_engine_new(void);
 WASM_API_EXTERN own wasm_engine_t *wasm_engine_new_with_config(
@@ -117,19 +160,535 @@ WASM_API_EXTERN own wasm_engine_t *wasm_engine_new_with_config(
 
 /* Store: the unit of isolation an embedder creates per task.  Used by one
  * thread at a time; deleted before its engine. */
-WASM_DECLARE_OWN(store)
+typedef struct wasm_store_t wasm_store_t;
+WASM_API_EXTERN void wasm_store_delete(own wasm_store_t *);
 
 WASM_API_EXTERN own wasm_store_t *wasm_store_new(wasm_engine_t *);
 
 /* ------------------------------------------------------------------------
- * Modules
+ * Type representations
+ *
+ * Types are plain values owned by the embedder: they belong to no engine or
+ * store, and any thread may use them (one thread at a time per object).
+ * Every type has new (or the module's imports/exports), copy (deep) and
+ * delete, and a vector type.
  * ---------------------------------------------------------------------- */
+
+/* Type attributes. */
+typedef uint8_t wasm_mutability_t;
+enum wasm_mutability_enum {
+  WASM_CONST,
+  WASM_VAR,
+};
+
+/* Limits in pages (memories) or elements (tables).  max ==
+ * wasm_limits_max_default means "no maximum".  Limits beyond 32 bits
+ * (memory64, table64) are read and written through kiln.h's
+ * kiln_limits64_t; this view saturates at 0xffffffff. */
+typedef struct wasm_limits_t {
+  uint32_t min;
+  uint32_t max;
+} wasm_limits_t;
+
+static const uint32_t wasm_limits_max_default = 0xffffffff;
+
+/* Value types. */
+typedef struct wasm_valtype_t wasm_valtype_t;
+WASM_API_EXTERN void wasm_valtype_delete(own wasm_valtype_t *);
+typedef struct wasm_valtype_vec_t {
+  size_t size;
+  wasm_valtype_t **data;
+} wasm_valtype_vec_t;
+WASM_API_EXTERN void wasm_valtype_vec_new_empty(own wasm_valtype_vec_t *out);
+WASM_API_EXTERN void wasm_valtype_vec_new_uninitialized(
+    own wasm_valtype_vec_t *out, size_t);
+WASM_API_EXTERN void wasm_valtype_vec_new(own wasm_valtype_vec_t *out, size_t,
+                                          own wasm_valtype_t *const[]);
+WASM_API_EXTERN void wasm_valtype_vec_copy(own wasm_valtype_vec_t *out,
+                                           const wasm_valtype_vec_t *);
+WASM_API_EXTERN void wasm_valtype_vec_delete(own wasm_valtype_vec_t *);
+WASM_API_EXTERN own wasm_valtype_t *wasm_valtype_copy(const wasm_valtype_t *);
+
+/* The standard's kinds.  WASM_EXTERNREF is exactly (ref null extern) and
+ * WASM_FUNCREF exactly (ref null func).  Kiln adds KILN_V128 and KILN_REF
+ * (every other reference type) in kiln.h. */
+typedef uint8_t wasm_valkind_t;
+enum wasm_valkind_enum {
+  WASM_I32,
+  WASM_I64,
+  WASM_F32,
+  WASM_F64,
+  WASM_EXTERNREF = 128,
+  WASM_FUNCREF,
+};
+
+/* NULL for a kind that names no single type (KILN_REF: use
+ * kiln_valtype_new_ref) or an unknown kind. */
+WASM_API_EXTERN own wasm_valtype_t *wasm_valtype_new(wasm_valkind_t);
+
+WASM_API_EXTERN wasm_valkind_t wasm_valtype_kind(const wasm_valtype_t *);
+
+static inline bool wasm_valkind_is_num(wasm_valkind_t k) {
+  return k < WASM_EXTERNREF;
+}
+static inline bool wasm_valkind_is_ref(wasm_valkind_t k) {
+  return k >= WASM_EXTERNREF;
+}
+
+static inline bool wasm_valtype_is_num(const wasm_valtype_t *t) {
+  return wasm_valkind_is_num(wasm_valtype_kind(t));
+}
+static inline bool wasm_valtype_is_ref(const wasm_valtype_t *t) {
+  return wasm_valkind_is_ref(wasm_valtype_kind(t));
+}
+
+/* Function types. */
+typedef struct wasm_functype_t wasm_functype_t;
+WASM_API_EXTERN void wasm_functype_delete(own wasm_functype_t *);
+typedef struct wasm_functype_vec_t {
+  size_t size;
+  wasm_functype_t **data;
+} wasm_functype_vec_t;
+WASM_API_EXTERN void wasm_functype_vec_new_empty(own wasm_functype_vec_t *out);
+WASM_API_EXTERN void wasm_functype_vec_new_uninitialized(
+    own wasm_functype_vec_t *out, size_t);
+WASM_API_EXTERN void wasm_functype_vec_new(own wasm_functype_vec_t *out,
+                                           size_t,
+                                           own wasm_functype_t *const[]);
+WASM_API_EXTERN void wasm_functype_vec_copy(own wasm_functype_vec_t *out,
+                                            const wasm_functype_vec_t *);
+WASM_API_EXTERN void wasm_functype_vec_delete(own wasm_functype_vec_t *);
+WASM_API_EXTERN own wasm_functype_t *wasm_functype_copy(
+    const wasm_functype_t *);
+
+/* Takes ownership of both vectors (their contents are moved into the
+ * function type and *params, *results are left empty), on failure too.
+ * NULL if a vector holds a NULL element or memory is exhausted. */
+WASM_API_EXTERN own wasm_functype_t *wasm_functype_new(
+    own wasm_valtype_vec_t *params, own wasm_valtype_vec_t *results);
+
+WASM_API_EXTERN const wasm_valtype_vec_t *wasm_functype_params(
+    const wasm_functype_t *);
+WASM_API_EXTERN const wasm_valtype_vec_t *wasm_functype_results(
+    const wasm_functype_t *);
+
+/* Global types. */
+typedef struct wasm_globaltype_t wasm_globaltype_t;
+WASM_API_EXTERN void wasm_globaltype_delete(own wasm_globaltype_t *);
+typedef struct wasm_globaltype_vec_t {
+  size_t size;
+  wasm_globaltype_t **data;
+} wasm_globaltype_vec_t;
+WASM_API_EXTERN void wasm_globaltype_vec_new_empty(
+    own wasm_globaltype_vec_t *out);
+WASM_API_EXTERN void wasm_globaltype_vec_new_uninitialized(
+    own wasm_globaltype_vec_t *out, size_t);
+WASM_API_EXTERN void wasm_globaltype_vec_new(own wasm_globaltype_vec_t *out,
+                                             size_t,
+                                             own wasm_globaltype_t *const[]);
+WASM_API_EXTERN void wasm_globaltype_vec_copy(own wasm_globaltype_vec_t *out,
+                                              const wasm_globaltype_vec_t *);
+WASM_API_EXTERN void wasm_globaltype_vec_delete(own wasm_globaltype_vec_t *);
+WASM_API_EXTERN own wasm_globaltype_t *wasm_globaltype_copy(
+    const wasm_globaltype_t *);
+
+/* Takes ownership of the content type, on failure too.  NULL if it is
+ * NULL, the mutability is neither WASM_CONST nor WASM_VAR, or memory is
+ * exhausted. */
+WASM_API_EXTERN own wasm_globaltype_t *wasm_globaltype_new(
+    own wasm_valtype_t *, wasm_mutability_t);
+
+WASM_API_EXTERN const wasm_valtype_t *wasm_globaltype_content(
+    const wasm_globaltype_t *);
+WASM_API_EXTERN wasm_mutability_t wasm_globaltype_mutability(
+    const wasm_globaltype_t *);
+
+/* Table types. */
+typedef struct wasm_tabletype_t wasm_tabletype_t;
+WASM_API_EXTERN void wasm_tabletype_delete(own wasm_tabletype_t *);
+typedef struct wasm_tabletype_vec_t {
+  size_t size;
+  wasm_tabletype_t **data;
+} wasm_tabletype_vec_t;
+WASM_API_EXTERN void wasm_tabletype_vec_new_empty(
+    own wasm_tabletype_vec_t *out);
+WASM_API_EXTERN void wasm_tabletype_vec_new_uninitialized(
+    own wasm_tabletype_vec_t *out, size_t);
+WASM_API_EXTERN void wasm_tabletype_vec_new(own wasm_tabletype_vec_t *out,
+                                            size_t,
+                                            own wasm_tabletype_t *const[]);
+WASM_API_EXTERN void wasm_tabletype_vec_copy(own wasm_tabletype_vec_t *out,
+                                             const wasm_tabletype_vec_t *);
+WASM_API_EXTERN void wasm_tabletype_vec_delete(own wasm_tabletype_vec_t *);
+WASM_API_EXTERN own wasm_tabletype_t *wasm_tabletype_copy(
+    const wasm_tabletype_t *);
+
+/* Takes ownership of the element type, on failure too.  NULL if it is not
+ * a reference type, the limits are NULL or memory is exhausted.  The table
+ * has 32-bit indices (kiln_tabletype_new64 makes a table64). */
+WASM_API_EXTERN own wasm_tabletype_t *wasm_tabletype_new(
+    own wasm_valtype_t *, const wasm_limits_t *);
+
+WASM_API_EXTERN const wasm_valtype_t *wasm_tabletype_element(
+    const wasm_tabletype_t *);
+WASM_API_EXTERN const wasm_limits_t *wasm_tabletype_limits(
+    const wasm_tabletype_t *);
+
+/* Memory types. */
+typedef struct wasm_memorytype_t wasm_memorytype_t;
+WASM_API_EXTERN void wasm_memorytype_delete(own wasm_memorytype_t *);
+typedef struct wasm_memorytype_vec_t {
+  size_t size;
+  wasm_memorytype_t **data;
+} wasm_memorytype_vec_t;
+WASM_API_EXTERN void wasm_memorytype_vec_new_empty(
+    own wasm_memorytype_vec_t *out);
+WASM_API_EXTERN void wasm_memorytype_vec_new_uninitialized(
+    own wasm_memorytype_vec_t *out, size_t);
+WASM_API_EXTERN void wasm_memorytype_vec_new(own wasm_memorytype_vec_t *out,
+                                             size_t,
+                                             own wasm_memorytype_t *const[]);
+WASM_API_EXTERN void wasm_memorytype_vec_copy(own wasm_memorytype_vec_t *out,
+                                              const wasm_memorytype_vec_t *);
+WASM_API_EXTERN void wasm_memorytype_vec_delete(own wasm_memorytype_vec_t *);
+WASM_API_EXTERN own wasm_memorytype_t *wasm_memorytype_copy(
+    const wasm_memorytype_t *);
+
+/* A 32-bit memory (kiln_memorytype_new64 makes a memory64).  NULL if the
+ * limits are NULL or memory is exhausted. */
+WASM_API_EXTERN own wasm_memorytype_t *wasm_memorytype_new(
+    const wasm_limits_t *);
+
+WASM_API_EXTERN const wasm_limits_t *wasm_memorytype_limits(
+    const wasm_memorytype_t *);
+
+/* Extern types: the common view of function, global, table and memory
+ * types (and Kiln's tag types, kiln.h).  The as_ conversions return the
+ * same object viewed as the other type, not a copy; converting an extern
+ * type to the wrong kind gives NULL. */
+typedef struct wasm_externtype_t wasm_externtype_t;
+WASM_API_EXTERN void wasm_externtype_delete(own wasm_externtype_t *);
+typedef struct wasm_externtype_vec_t {
+  size_t size;
+  wasm_externtype_t **data;
+} wasm_externtype_vec_t;
+WASM_API_EXTERN void wasm_externtype_vec_new_empty(
+    own wasm_externtype_vec_t *out);
+WASM_API_EXTERN void wasm_externtype_vec_new_uninitialized(
+    own wasm_externtype_vec_t *out, size_t);
+WASM_API_EXTERN void wasm_externtype_vec_new(own wasm_externtype_vec_t *out,
+                                             size_t,
+                                             own wasm_externtype_t *const[]);
+WASM_API_EXTERN void wasm_externtype_vec_copy(own wasm_externtype_vec_t *out,
+                                              const wasm_externtype_vec_t *);
+WASM_API_EXTERN void wasm_externtype_vec_delete(own wasm_externtype_vec_t *);
+WASM_API_EXTERN own wasm_externtype_t *wasm_externtype_copy(
+    const wasm_externtype_t *);
+
+/* Kiln adds KILN_EXTERN_TAG (kiln.h). */
+typedef uint8_t wasm_externkind_t;
+enum wasm_externkind_enum {
+  WASM_EXTERN_FUNC,
+  WASM_EXTERN_GLOBAL,
+  WASM_EXTERN_TABLE,
+  WASM_EXTERN_MEMORY,
+};
+
+WASM_API_EXTERN wasm_externkind_t wasm_externtype_kind(
+    const wasm_externtype_t *);
+
+WASM_API_EXTERN wasm_externtype_t *wasm_functype_as_externtype(
+    wasm_functype_t *);
+WASM_API_EXTERN wasm_externtype_t *wasm_globaltype_as_externtype(
+    wasm_globaltype_t *);
+WASM_API_EXTERN wasm_externtype_t *wasm_tabletype_as_externtype(
+    wasm_tabletype_t *);
+WASM_API_EXTERN wasm_externtype_t *wasm_memorytype_as_externtype(
+    wasm_memorytype_t *);
+
+WASM_API_EXTERN wasm_functype_t *wasm_externtype_as_functype(
+    wasm_externtype_t *);
+WASM_API_EXTERN wasm_globaltype_t *wasm_externtype_as_globaltype(
+    wasm_externtype_t *);
+WASM_API_EXTERN wasm_tabletype_t *wasm_externtype_as_tabletype(
+    wasm_externtype_t *);
+WASM_API_EXTERN wasm_memorytype_t *wasm_externtype_as_memorytype(
+    wasm_externtype_t *);
+
+WASM_API_EXTERN const wasm_externtype_t *wasm_functype_as_externtype_const(
+    const wasm_functype_t *);
+WASM_API_EXTERN const wasm_externtype_t *wasm_globaltype_as_externtype_const(
+    const wasm_globaltype_t *);
+WASM_API_EXTERN const wasm_externtype_t *wasm_tabletype_as_externtype_const(
+    const wasm_tabletype_t *);
+WASM_API_EXTERN const wasm_externtype_t *wasm_memorytype_as_externtype_const(
+    const wasm_memorytype_t *);
+
+WASM_API_EXTERN const wasm_functype_t *wasm_externtype_as_functype_const(
+    const wasm_externtype_t *);
+WASM_API_EXTERN const wasm_globaltype_t *wasm_externtype_as_globaltype_const(
+    const wasm_externtype_t *);
+WASM_API_EXTERN const wasm_tabletype_t *wasm_externtype_as_tabletype_const(
+    const wasm_externtype_t *);
+WASM_API_EXTERN const wasm_memorytype_t *wasm_externtype_as_memorytype_const(
+    const wasm_externtype_t *);
+
+/* Import types. */
+typedef struct wasm_importtype_t wasm_importtype_t;
+WASM_API_EXTERN void wasm_importtype_delete(own wasm_importtype_t *);
+typedef struct wasm_importtype_vec_t {
+  size_t size;
+  wasm_importtype_t **data;
+} wasm_importtype_vec_t;
+WASM_API_EXTERN void wasm_importtype_vec_new_empty(
+    own wasm_importtype_vec_t *out);
+WASM_API_EXTERN void wasm_importtype_vec_new_uninitialized(
+    own wasm_importtype_vec_t *out, size_t);
+WASM_API_EXTERN void wasm_importtype_vec_new(own wasm_importtype_vec_t *out,
+                                             size_t,
+                                             own wasm_importtype_t *const[]);
+WASM_API_EXTERN void wasm_importtype_vec_copy(own wasm_importtype_vec_t *out,
+                                              const wasm_importtype_vec_t *);
+WASM_API_EXTERN void wasm_importtype_vec_delete(own wasm_importtype_vec_t *);
+WASM_API_EXTERN own wasm_importtype_t *wasm_importtype_copy(
+    const wasm_importtype_t *);
+
+/* Takes ownership of the two names (moved; *module and *name are left
+ * empty) and of the type, on failure too.  NULL if an argument is NULL or
+ * memory is exhausted. */
+WASM_API_EXTERN own wasm_importtype_t *wasm_importtype_new(
+    own wasm_name_t *module, own wasm_name_t *name, own wasm_externtype_t *);
+
+WASM_API_EXTERN const wasm_name_t *wasm_importtype_module(
+    const wasm_importtype_t *);
+WASM_API_EXTERN const wasm_name_t *wasm_importtype_name(
+    const wasm_importtype_t *);
+WASM_API_EXTERN const wasm_externtype_t *wasm_importtype_type(
+    const wasm_importtype_t *);
+
+/* Export types. */
+typedef struct wasm_exporttype_t wasm_exporttype_t;
+WASM_API_EXTERN void wasm_exporttype_delete(own wasm_exporttype_t *);
+typedef struct wasm_exporttype_vec_t {
+  size_t size;
+  wasm_exporttype_t **data;
+} wasm_exporttype_vec_t;
+WASM_API_EXTERN void wasm_exporttype_vec_new_empty(
+    own wasm_exporttype_vec_t *out);
+WASM_API_EXTERN void wasm_exporttype_vec_new_uninitialized(
+    own wasm_exporttype_vec_t *out, size_t);
+WASM_API_EXTERN void wasm_exporttype_vec_new(own wasm_exporttype_vec_t *out,
+                                             size_t,
+                                             own wasm_exporttype_t *const[]);
+WASM_API_EXTERN void wasm_exporttype_vec_copy(own wasm_exporttype_vec_t *out,
+                                              const wasm_exporttype_vec_t *);
+WASM_API_EXTERN void wasm_exporttype_vec_delete(own wasm_exporttype_vec_t *);
+WASM_API_EXTERN own wasm_exporttype_t *wasm_exporttype_copy(
+    const wasm_exporttype_t *);
+
+/* Takes ownership of the name (moved; *name is left empty) and of the
+ * type, on failure too.  NULL if an argument is NULL or memory is
+ * exhausted. */
+WASM_API_EXTERN own wasm_exporttype_t *wasm_exporttype_new(
+    own wasm_name_t *, own wasm_externtype_t *);
+
+WASM_API_EXTERN const wasm_name_t *wasm_exporttype_name(
+    const wasm_exporttype_t *);
+WASM_API_EXTERN const wasm_externtype_t *wasm_exporttype_type(
+    const wasm_exporttype_t *);
+
+/* ------------------------------------------------------------------------
+ * Modules
+ *
+ * A module is decoded and validated once and is then immutable.  It belongs
+ * to the engine of the store it was made with: it may be used with any
+ * store of that engine, from any thread.  A wasm_module_t is a handle on
+ * it; copy, share and obtain make more handles on the same module, which
+ * lives until its last handle is deleted.  Every handle must be deleted
+ * before the engine (docs/api.md).
+ * ---------------------------------------------------------------------- */
+
+typedef struct wasm_module_t wasm_module_t;
+WASM_API_EXTERN void wasm_module_delete(own wasm_module_t *);
+/* A new handle on the same module (no copying of the module). */
+WASM_API_EXTERN own wasm_module_t *wasm_module_copy(const wasm_module_t *);
+/* Whether two handles refer to the same module. */
+WASM_API_EXTERN bool wasm_module_same(const wasm_module_t *,
+                                      const wasm_module_t *);
+
+/* A handle that may be passed to another thread, which turns it back into
+ * a module handle with wasm_module_obtain. */
+typedef struct wasm_shared_module_t wasm_shared_module_t;
+WASM_API_EXTERN void wasm_shared_module_delete(own wasm_shared_module_t *);
+WASM_API_EXTERN own wasm_shared_module_t *wasm_module_share(
+    const wasm_module_t *);
+/* NULL if the store belongs to another engine than the module. */
+WASM_API_EXTERN own wasm_module_t *wasm_module_obtain(
+    wasm_store_t *, const wasm_shared_module_t *);
+
+/* Decodes and validates a binary module.  NULL if it is malformed or
+ * invalid, beyond a limit of Kiln, or memory is exhausted; Kiln's
+ * kiln_module_new_ex (kiln.h) does the same and says why. */
+WASM_API_EXTERN own wasm_module_t *wasm_module_new(
+    wasm_store_t *, const wasm_byte_vec_t *binary);
 
 /* Decodes and validates a binary module without keeping it.  Kiln's
  * kiln_module_validate_ex (kiln.h) does the same and says why a module is
  * rejected. */
 WASM_API_EXTERN bool wasm_module_validate(wasm_store_t *,
                                           const wasm_byte_vec_t *binary);
+
+/* The module's imports in the order of its import section, and its exports
+ * in the order of its export section, with their full types. */
+WASM_API_EXTERN void wasm_module_imports(const wasm_module_t *,
+                                         own wasm_importtype_vec_t *out);
+WASM_API_EXTERN void wasm_module_exports(const wasm_module_t *,
+                                         own wasm_exporttype_vec_t *out);
+
+/* ------------------------------------------------------------------------
+ * Convenience
+ * ---------------------------------------------------------------------- */
+
+/* Vectors. */
+#define WASM_EMPTY_VEC {0, NULL}
+#define WASM_ARRAY_VEC(array) {sizeof(array) / sizeof(*(array)), array}
+
+/* Value type construction short-hands. */
+static inline own wasm_valtype_t *wasm_valtype_new_i32(void) {
+  return wasm_valtype_new(WASM_I32);
+}
+static inline own wasm_valtype_t *wasm_valtype_new_i64(void) {
+  return wasm_valtype_new(WASM_I64);
+}
+static inline own wasm_valtype_t *wasm_valtype_new_f32(void) {
+  return wasm_valtype_new(WASM_F32);
+}
+static inline own wasm_valtype_t *wasm_valtype_new_f64(void) {
+  return wasm_valtype_new(WASM_F64);
+}
+static inline own wasm_valtype_t *wasm_valtype_new_externref(void) {
+  return wasm_valtype_new(WASM_EXTERNREF);
+}
+static inline own wasm_valtype_t *wasm_valtype_new_funcref(void) {
+  return wasm_valtype_new(WASM_FUNCREF);
+}
+
+/* Function type construction short-hands: wasm_functype_new_P_R takes P
+ * parameter and R result types (all owned). */
+static inline own wasm_functype_t *wasm_functype_new_0_0(void) {
+  wasm_valtype_vec_t params, results;
+  wasm_valtype_vec_new_empty(&params);
+  wasm_valtype_vec_new_empty(&results);
+  return wasm_functype_new(&params, &results);
+}
+
+static inline own wasm_functype_t *wasm_functype_new_1_0(
+    own wasm_valtype_t *p) {
+  wasm_valtype_t *ps[1] = {p};
+  wasm_valtype_vec_t params, results;
+  wasm_valtype_vec_new(&params, 1, ps);
+  wasm_valtype_vec_new_empty(&results);
+  return wasm_functype_new(&params, &results);
+}
+
+static inline own wasm_functype_t *wasm_functype_new_2_0(
+    own wasm_valtype_t *p1, own wasm_valtype_t *p2) {
+  wasm_valtype_t *ps[2] = {p1, p2};
+  wasm_valtype_vec_t params, results;
+  wasm_valtype_vec_new(&params, 2, ps);
+  wasm_valtype_vec_new_empty(&results);
+  return wasm_functype_new(&params, &results);
+}
+
+static inline own wasm_functype_t *wasm_functype_new_3_0(
+    own wasm_valtype_t *p1, own wasm_valtype_t *p2, own wasm_valtype_t *p3) {
+  wasm_valtype_t *ps[3] = {p1, p2, p3};
+  wasm_valtype_vec_t params, results;
+  wasm_valtype_vec_new(&params, 3, ps);
+  wasm_valtype_vec_new_empty(&results);
+  return wasm_functype_new(&params, &results);
+}
+
+static inline own wasm_functype_t *wasm_functype_new_0_1(
+    own wasm_valtype_t *r) {
+  wasm_valtype_t *rs[1] = {r};
+  wasm_valtype_vec_t params, results;
+  wasm_valtype_vec_new_empty(&params);
+  wasm_valtype_vec_new(&results, 1, rs);
+  return wasm_functype_new(&params, &results);
+}
+
+static inline own wasm_functype_t *wasm_functype_new_1_1(
+    own wasm_valtype_t *p, own wasm_valtype_t *r) {
+  wasm_valtype_t *ps[1] = {p};
+  wasm_valtype_t *rs[1] = {r};
+  wasm_valtype_vec_t params, results;
+  wasm_valtype_vec_new(&params, 1, ps);
+  wasm_valtype_vec_new(&results, 1, rs);
+  return wasm_functype_new(&params, &results);
+}
+
+static inline own wasm_functype_t *wasm_functype_new_2_1(
+    own wasm_valtype_t *p1, own wasm_valtype_t *p2, own wasm_valtype_t *r) {
+  wasm_valtype_t *ps[2] = {p1, p2};
+  wasm_valtype_t *rs[1] = {r};
+  wasm_valtype_vec_t params, results;
+  wasm_valtype_vec_new(&params, 2, ps);
+  wasm_valtype_vec_new(&results, 1, rs);
+  return wasm_functype_new(&params, &results);
+}
+
+static inline own wasm_functype_t *wasm_functype_new_3_1(
+    own wasm_valtype_t *p1, own wasm_valtype_t *p2, own wasm_valtype_t *p3,
+    own wasm_valtype_t *r) {
+  wasm_valtype_t *ps[3] = {p1, p2, p3};
+  wasm_valtype_t *rs[1] = {r};
+  wasm_valtype_vec_t params, results;
+  wasm_valtype_vec_new(&params, 3, ps);
+  wasm_valtype_vec_new(&results, 1, rs);
+  return wasm_functype_new(&params, &results);
+}
+
+static inline own wasm_functype_t *wasm_functype_new_0_2(
+    own wasm_valtype_t *r1, own wasm_valtype_t *r2) {
+  wasm_valtype_t *rs[2] = {r1, r2};
+  wasm_valtype_vec_t params, results;
+  wasm_valtype_vec_new_empty(&params);
+  wasm_valtype_vec_new(&results, 2, rs);
+  return wasm_functype_new(&params, &results);
+}
+
+static inline own wasm_functype_t *wasm_functype_new_1_2(
+    own wasm_valtype_t *p, own wasm_valtype_t *r1, own wasm_valtype_t *r2) {
+  wasm_valtype_t *ps[1] = {p};
+  wasm_valtype_t *rs[2] = {r1, r2};
+  wasm_valtype_vec_t params, results;
+  wasm_valtype_vec_new(&params, 1, ps);
+  wasm_valtype_vec_new(&results, 2, rs);
+  return wasm_functype_new(&params, &results);
+}
+
+static inline own wasm_functype_t *wasm_functype_new_2_2(
+    own wasm_valtype_t *p1, own wasm_valtype_t *p2, own wasm_valtype_t *r1,
+    own wasm_valtype_t *r2) {
+  wasm_valtype_t *ps[2] = {p1, p2};
+  wasm_valtype_t *rs[2] = {r1, r2};
+  wasm_valtype_vec_t params, results;
+  wasm_valtype_vec_new(&params, 2, ps);
+  wasm_valtype_vec_new(&results, 2, rs);
+  return wasm_functype_new(&params, &results);
+}
+
+static inline own wasm_functype_t *wasm_functype_new_3_2(
+    own wasm_valtype_t *p1, own wasm_valtype_t *p2, own wasm_valtype_t *p3,
+    own wasm_valtype_t *r1, own wasm_valtype_t *r2) {
+  wasm_valtype_t *ps[3] = {p1, p2, p3};
+  wasm_valtype_t *rs[2] = {r1, r2};
+  wasm_valtype_vec_t params, results;
+  wasm_valtype_vec_new(&params, 3, ps);
+  wasm_valtype_vec_new(&results, 2, rs);
+  return wasm_functype_new(&params, &results);
+}
 
 #ifdef __cplusplus
 } /* extern "C" */

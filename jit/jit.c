@@ -6,6 +6,8 @@
  */
 #include "jit.h"
 
+#include "emit.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +55,8 @@ static void jit_host_info_fill(jit_host_info *out) {
 static const jit_interface jit_table = {
     .version = JIT_INTERFACE_VERSION,
     .host_info = jit_host_info_fill,
+    .compile = jit_compile,
+    .free_object = jit_free_object,
 };
 
 /* The one exported symbol.  A table rather than many symbols, so that

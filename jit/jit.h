@@ -14,9 +14,13 @@
 #ifndef KILN_JIT_JIT_H
 #define KILN_JIT_JIT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#define JIT_INTERFACE_VERSION 1u
+#include "vm/vmctx.h"
+
+#define JIT_INTERFACE_VERSION 2u
 #define JIT_ENTRY_SYMBOL "kiln_jit_interface"
 
 /* What the compiler targets: the host, as LLVM sees it.  Strings are
@@ -28,10 +32,38 @@ typedef struct jit_host_info {
   char features[4096];   /* LLVMGetHostCPUFeatures: "+sse2,-avx512f,..." */
 } jit_host_info;
 
+struct fe_module;
+
+/* What to compile.  The module must be validated; the layout is the one
+ * vm_layout_compute gave for it (the compiler reads offsets, never computes
+ * them). */
+typedef struct jit_request {
+  const struct fe_module *module;
+  const vm_layout *layout;
+  unsigned opt_level; /* 0..3, as LLVM's O0..O3 */
+} jit_request;
+
+/* A relocatable ELF object, loaded by vm/code.c.  Its symbols:
+ *   kiln_f<N>   the typed entry of function N (whole index space; defined
+ *               functions only), tailcc
+ *   kiln_a<T>   the array-call trampoline of function type T (module type
+ *               index): void (ptr typed_entry, ptr vmctx, ptr values)
+ *   kiln_init   the init routine: void (ptr vmctx), C calling convention */
+typedef struct jit_object {
+  uint8_t *bytes; /* malloc'ed; free with free_object */
+  size_t size;
+} jit_object;
+
 typedef struct jit_interface {
   uint32_t version; /* JIT_INTERFACE_VERSION of the object */
   /* Fills *out with the LLVM version and the host description. */
   void (*host_info)(jit_host_info *out);
+  /* Compiles a module into an object.  On failure returns false with a
+   * message in err (a compiler bug or resource failure: the module was
+   * validated). */
+  bool (*compile)(const jit_request *req, jit_object *out, char *err,
+                  size_t errlen);
+  void (*free_object)(jit_object *obj);
 } jit_interface;
 
 /* The type of the entry point, for dlsym. */

@@ -1,14 +1,29 @@
-/* vm/module.c — modules: decoding and validating a binary.
+/* vm/module.c — modules: decoding and validating a binary, keeping the
+ * result (wasm_module_t), its imports and exports, and sharing it between
+ * threads.
  *
  * The frontend does the work (frontend/module.h: decode, validate, intern the
  * types into the engine's registry); this file turns its result into the
  * public answers: a bool for the standard wasm_module_validate, a diagnostic
- * and a summary for Kiln's extensions.  wasm_module_t itself (keeping the
- * module, compiling it) arrives with the JIT issue.
+ * and a summary for Kiln's extensions, and a module object that keeps the
+ * description for the compiler.
+ *
+ * A module belongs to its engine, not to a store: it is immutable after
+ * creation, so any thread and any store of the engine may use it at once.
+ * The embedder holds handles (wasm_module_t from new, copy and obtain;
+ * wasm_shared_module_t from share), each owning one reference to the
+ * vm_module; the last handle deleted frees it.  The count is atomic, so
+ * handles may be deleted on any thread.  The engine is not counted: it
+ * must outlive every handle (docs/api.md).
+ *
+ * Compilation does not exist yet.  vm_module.code is where the compiler
+ * (issue 3) will put the module's loaded code; until then it is NULL and
+ * nothing here pretends otherwise.
  */
+#include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "frontend/module.h"
 #include "vm.h"
 
 /* fe_module_new copies the bytes, and memcpy from NULL is undefined even for
@@ -37,7 +52,9 @@ static void vm_module_count(const fe_module *m, kiln_module_info_t *info) {
     info->code_bytes += m->funcs[f].body.len;
 }
 
-/* The one path all three entry points take.  The module description is
+/* ---- validation without keeping the module ---------------------------- */
+
+/* The path the validation entry points take.  The module description is
  * built and dropped at once: validating keeps nothing but the interned
  * types. */
 bool kiln_module_inspect(wasm_engine_t *engine, const uint8_t *bytes,
@@ -67,4 +84,175 @@ bool wasm_module_validate(wasm_store_t *store, const wasm_byte_vec_t *binary) {
   if (!store || !binary) return false;
   return kiln_module_inspect(store->engine, (const uint8_t *)binary->data,
                              binary->size, NULL, NULL);
+}
+
+/* ---- module objects and their handles ---------------------------------- */
+
+/* A new handle on m, taking one more reference; NULL when out of memory
+ * (the count is then unchanged). */
+static wasm_module_t *vm_module_handle(vm_module *m) {
+  wasm_module_t *h = malloc(sizeof *h);
+  if (!h) return NULL;
+  atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+  h->m = m;
+  return h;
+}
+
+/* Drops one reference; the last one frees the module.  acq_rel: the thread
+ * that frees must see every other thread's use of the module finished. */
+static void vm_module_release(vm_module *m) {
+  if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
+    return;
+  /* The compiler (issue 3) must free the loaded code here. */
+  assert(m->code == NULL);
+  fe_module_free(m->fe);
+  free(m);
+}
+
+wasm_module_t *kiln_module_new_ex(wasm_engine_t *engine, const uint8_t *bytes,
+                                  size_t size, kiln_diagnostic_t *diag) {
+  fe_error err;
+  fe_module *fe = fe_module_new(engine->types, vm_bytes_or_empty(bytes), size,
+                                &err);
+  if (!fe) {
+    if (diag) vm_diag_from_error(diag, &err);
+    return NULL;
+  }
+  vm_module *m = malloc(sizeof *m);
+  wasm_module_t *h = NULL;
+  if (!m) goto nomem;
+  atomic_init(&m->refs, 0);
+  m->engine = engine;
+  m->fe = fe;
+  m->code = NULL;
+  h = vm_module_handle(m);
+  if (!h) goto nomem;
+  if (diag) vm_diag_from_error(diag, NULL);
+  return h;
+
+nomem:
+  free(m);
+  fe_module_free(fe);
+  if (diag) {
+    fe_error oom = {.code = FE_E_NOMEM,
+                    .section = FE_SEC_NONE,
+                    .func = FE_NO_FUNC,
+                    .detail = "creating the module object"};
+    vm_diag_from_error(diag, &oom);
+  }
+  return NULL;
+}
+
+wasm_module_t *wasm_module_new(wasm_store_t *store,
+                               const wasm_byte_vec_t *binary) {
+  if (!store || !binary) return NULL;
+  return kiln_module_new_ex(store->engine, (const uint8_t *)binary->data,
+                            binary->size, NULL);
+}
+
+void wasm_module_delete(own wasm_module_t *module) {
+  if (!module) return;
+  vm_module_release(module->m);
+  free(module);
+}
+
+wasm_module_t *wasm_module_copy(const wasm_module_t *module) {
+  return module ? vm_module_handle(module->m) : NULL;
+}
+
+bool wasm_module_same(const wasm_module_t *a, const wasm_module_t *b) {
+  return a && b && a->m == b->m;
+}
+
+/* Sharing is counting: the module is immutable and engine-wide already, so
+ * the shared handle and every module obtained from it are the same
+ * module. */
+wasm_shared_module_t *wasm_module_share(const wasm_module_t *module) {
+  if (!module) return NULL;
+  wasm_shared_module_t *s = malloc(sizeof *s);
+  if (!s) return NULL;
+  atomic_fetch_add_explicit(&module->m->refs, 1, memory_order_relaxed);
+  s->m = module->m;
+  return s;
+}
+
+void wasm_shared_module_delete(own wasm_shared_module_t *shared) {
+  if (!shared) return;
+  vm_module_release(shared->m);
+  free(shared);
+}
+
+/* A module can only be used with stores of its own engine: its types are
+ * interned in that engine's registry. */
+wasm_module_t *wasm_module_obtain(wasm_store_t *store,
+                                  const wasm_shared_module_t *shared) {
+  if (!store || !shared || store->engine != shared->m->engine) return NULL;
+  return vm_module_handle(shared->m);
+}
+
+void kiln_module_get_info(const wasm_module_t *module,
+                          kiln_module_info_t *info) {
+  memset(info, 0, sizeof *info);
+  vm_module_count(module->m->fe, info);
+}
+
+/* ---- imports and exports ----------------------------------------------- */
+
+/* A new name holding the bytes of a module's name.  Returns false when out
+ * of memory (a non-empty name came back empty). */
+static bool vm_name_from_fe(wasm_name_t *out, fe_name n) {
+  wasm_name_new(out, n.len, n.str);
+  return out->size == n.len;
+}
+
+static wasm_importtype_t *vm_importtype_of(const fe_module *m,
+                                           const fe_import *imp) {
+  wasm_name_t module, name;
+  wasm_name_new_empty(&name);
+  if (!vm_name_from_fe(&module, imp->module) ||
+      !vm_name_from_fe(&name, imp->name)) {
+    wasm_name_delete(&module);
+    wasm_name_delete(&name);
+    return NULL;
+  }
+  return wasm_importtype_new(&module, &name,
+                             vm_externtype_of(m, imp->kind, imp->index));
+}
+
+static wasm_exporttype_t *vm_exporttype_of(const fe_module *m,
+                                           const fe_export *exp) {
+  wasm_name_t name;
+  if (!vm_name_from_fe(&name, exp->name)) return NULL;
+  return wasm_exporttype_new(&name, vm_externtype_of(m, exp->kind, exp->index));
+}
+
+/* On out of memory *out is empty: the standard has no other answer.  A
+ * module with imports that returns none has run out of memory
+ * (kiln_module_get_info gives the count). */
+void wasm_module_imports(const wasm_module_t *module,
+                         own wasm_importtype_vec_t *out) {
+  const fe_module *m = module->m->fe;
+  wasm_importtype_vec_new_uninitialized(out, m->nimports);
+  if (out->size != m->nimports) return;
+  for (uint32_t i = 0; i < m->nimports; i++) {
+    out->data[i] = vm_importtype_of(m, &m->imports[i]);
+    if (!out->data[i]) {
+      wasm_importtype_vec_delete(out);
+      return;
+    }
+  }
+}
+
+void wasm_module_exports(const wasm_module_t *module,
+                         own wasm_exporttype_vec_t *out) {
+  const fe_module *m = module->m->fe;
+  wasm_exporttype_vec_new_uninitialized(out, m->nexports);
+  if (out->size != m->nexports) return;
+  for (uint32_t i = 0; i < m->nexports; i++) {
+    out->data[i] = vm_exporttype_of(m, &m->exports[i]);
+    if (!out->data[i]) {
+      wasm_exporttype_vec_delete(out);
+      return;
+    }
+  }
 }

@@ -1,0 +1,275 @@
+/* jit/compile.c — compiling a module into one relocatable object: the LLVM
+ * context and target machine, the declarations of every function, lowering
+ * (emit_*.c), the pass pipeline and object emission.
+ *
+ * One LLVM module per Wasm module, so that LLVM can inline across
+ * functions; functions are named kiln_f<index> and trampolines kiln_a<type>
+ * (jit.h), all with hidden visibility so that calls between them are
+ * direct.  The target is the host (its CPU and features), PIC with the
+ * small code model: the object can be loaded anywhere (vm/code.c).
+ */
+#include "emit.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include "jit.h"
+
+/* ------------------------------------------------------------------------
+ * Types
+ * ---------------------------------------------------------------------- */
+
+/* Whether a reference type is in the func hierarchy (a pointer to a
+ * vm_funcref) rather than a 32-bit GC reference. */
+static bool is_func_ref(const jit_module *jm, fe_valtype t) {
+  uint32_t h = FE_VT_HEAP(t);
+  if (FE_VT_HTKIND(t) == FE_HT_ABSTRACT)
+    return h == FE_HT_FUNC || h == FE_HT_NOFUNC;
+  return jm->m->types[h].kind == FE_COMP_FUNC;
+}
+
+LLVMTypeRef jit_type(jit_module *jm, fe_valtype t) {
+  switch (FE_VT_CODE(t)) {
+  case FE_I32: return jm->t_i32;
+  case FE_I64: return jm->t_i64;
+  case FE_F32: return jm->t_f32;
+  case FE_F64: return jm->t_f64;
+  case FE_V128: return jm->t_v128;
+  default: return is_func_ref(jm, t) ? jm->t_ptr : jm->t_i32;
+  }
+}
+
+LLVMTypeRef jit_fn_type(jit_module *jm, uint32_t t) {
+  if (jm->fn_types[t])
+    return jm->fn_types[t];
+  const fe_type *ft = &jm->m->types[t];
+  uint32_t np = ft->nparams, nr = fe_func_nresults(ft);
+  LLVMTypeRef *params = malloc((np + 2) * sizeof *params);
+  if (!params)
+    abort();
+  unsigned n = 0;
+  params[n++] = jm->t_ptr;
+  for (uint32_t i = 0; i < np; i++)
+    params[n++] = jit_type(jm, ft->vt[i]);
+  LLVMTypeRef ret;
+  if (nr == 0) {
+    ret = jm->t_void;
+  } else if (nr == 1) {
+    ret = jit_type(jm, fe_func_results(ft)[0]);
+  } else if (!jit_results_in_memory(ft)) {
+    LLVMTypeRef rs[3];
+    for (uint32_t i = 0; i < nr; i++)
+      rs[i] = jit_type(jm, fe_func_results(ft)[i]);
+    ret = LLVMStructTypeInContext(jm->ctx, rs, nr, 0);
+  } else {
+    params[n++] = jm->t_ptr; /* the results area */
+    ret = jm->t_void;
+  }
+  jm->fn_types[t] = LLVMFunctionType(ret, params, n, 0);
+  free(params);
+  return jm->fn_types[t];
+}
+
+LLVMValueRef jit_intrinsic(jit_module *jm, const char *name, LLVMTypeRef *types,
+                           unsigned ntypes, LLVMTypeRef *fnty) {
+  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+  if (fnty)
+    *fnty = LLVMIntrinsicGetType(jm->ctx, id, types, ntypes);
+  return LLVMGetIntrinsicDeclaration(jm->mod, id, types, ntypes);
+}
+
+/* ------------------------------------------------------------------------
+ * Target
+ * ---------------------------------------------------------------------- */
+
+static pthread_once_t llvm_once = PTHREAD_ONCE_INIT;
+static void llvm_init(void) {
+  LLVMInitializeNativeTarget();
+  LLVMInitializeNativeAsmPrinter();
+}
+
+static LLVMTargetMachineRef make_target(unsigned opt, char *err, size_t errlen) {
+  char *triple = LLVMGetDefaultTargetTriple();
+  LLVMTargetRef target;
+  char *msg = NULL;
+  LLVMTargetMachineRef tm = NULL;
+  if (LLVMGetTargetFromTriple(triple, &target, &msg)) {
+    snprintf(err, errlen, "no LLVM target for %s: %s", triple, msg ? msg : "?");
+    LLVMDisposeMessage(msg);
+  } else {
+    char *cpu = LLVMGetHostCPUName();
+    char *features = LLVMGetHostCPUFeatures();
+    LLVMCodeGenOptLevel level = opt == 0   ? LLVMCodeGenLevelNone
+                                : opt == 1 ? LLVMCodeGenLevelLess
+                                : opt == 2 ? LLVMCodeGenLevelDefault
+                                           : LLVMCodeGenLevelAggressive;
+    tm = LLVMCreateTargetMachine(target, triple, cpu, features, level,
+                                 LLVMRelocPIC, LLVMCodeModelSmall);
+    LLVMDisposeMessage(cpu);
+    LLVMDisposeMessage(features);
+    if (!tm)
+      snprintf(err, errlen, "LLVM cannot make a target machine for %s", triple);
+  }
+  LLVMDisposeMessage(triple);
+  return tm;
+}
+
+/* ------------------------------------------------------------------------
+ * The module
+ * ---------------------------------------------------------------------- */
+
+static void init_types(jit_module *jm) {
+  LLVMContextRef c = jm->ctx;
+  jm->t_void = LLVMVoidTypeInContext(c);
+  jm->t_i1 = LLVMInt1TypeInContext(c);
+  jm->t_i8 = LLVMInt8TypeInContext(c);
+  jm->t_i16 = LLVMInt16TypeInContext(c);
+  jm->t_i32 = LLVMInt32TypeInContext(c);
+  jm->t_i64 = LLVMInt64TypeInContext(c);
+  jm->t_f32 = LLVMFloatTypeInContext(c);
+  jm->t_f64 = LLVMDoubleTypeInContext(c);
+  jm->t_v128 = LLVMVectorType(jm->t_i64, 2);
+  jm->t_ptr = LLVMPointerTypeInContext(c, 0);
+  jm->a_noreturn = LLVMCreateEnumAttribute(c, LLVMGetEnumAttributeKindForName("noreturn", 8), 0);
+  jm->a_nounwind = LLVMCreateEnumAttribute(c, LLVMGetEnumAttributeKindForName("nounwind", 8), 0);
+  jm->a_cold = LLVMCreateEnumAttribute(c, LLVMGetEnumAttributeKindForName("cold", 4), 0);
+  /* frame pointers everywhere: trap backtraces walk them (docs/jit.md) */
+  jm->a_frame_pointer = LLVMCreateStringAttribute(c, "frame-pointer", 13, "all", 3);
+}
+
+static void declare_functions(jit_module *jm) {
+  const fe_module *m = jm->m;
+  for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "kiln_f%u", i);
+    LLVMValueRef fn = LLVMAddFunction(jm->mod, name, jit_fn_type(jm, m->funcs[i].type));
+    LLVMSetFunctionCallConv(fn, JIT_TAILCC);
+    LLVMSetVisibility(fn, LLVMHiddenVisibility);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_frame_pointer);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_nounwind);
+    jm->funcs[i] = fn;
+  }
+}
+
+static bool emit_object(jit_module *jm, LLVMTargetMachineRef tm, unsigned opt,
+                        jit_object *out, char *err, size_t errlen) {
+  char *msg = NULL;
+  if (LLVMVerifyModule(jm->mod, LLVMReturnStatusAction, &msg)) {
+    snprintf(err, errlen, "compiler bug: invalid LLVM IR: %.400s", msg ? msg : "?");
+    LLVMDisposeMessage(msg);
+    return false;
+  }
+  LLVMDisposeMessage(msg);
+  char passes[32];
+  snprintf(passes, sizeof passes, "default<O%u>", opt > 3 ? 3 : opt);
+  LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+  LLVMErrorRef e = LLVMRunPasses(jm->mod, passes, tm, po);
+  LLVMDisposePassBuilderOptions(po);
+  if (e) {
+    char *em = LLVMGetErrorMessage(e);
+    snprintf(err, errlen, "LLVM passes failed: %s", em);
+    LLVMDisposeErrorMessage(em);
+    return false;
+  }
+  LLVMMemoryBufferRef buf = NULL;
+  if (LLVMTargetMachineEmitToMemoryBuffer(tm, jm->mod, LLVMObjectFile, &msg, &buf)) {
+    snprintf(err, errlen, "LLVM could not emit an object: %s", msg ? msg : "?");
+    LLVMDisposeMessage(msg);
+    return false;
+  }
+  out->size = LLVMGetBufferSize(buf);
+  out->bytes = malloc(out->size ? out->size : 1);
+  if (!out->bytes) {
+    LLVMDisposeMemoryBuffer(buf);
+    snprintf(err, errlen, "out of memory for a %zu-byte object", out->size);
+    return false;
+  }
+  memcpy(out->bytes, LLVMGetBufferStart(buf), out->size);
+  LLVMDisposeMemoryBuffer(buf);
+  return true;
+}
+
+/* Lowering reads validated bodies, so a reader error here means the
+ * compiler and the validator disagree (or an instruction the compiler does
+ * not support yet): it is reported, not raised past this point. */
+static bool lower_all(jit_module *jm, char *err, size_t errlen) {
+  jmp_buf jb;
+  jm->ec = (fe_errctx){&jm->err, &jb, FE_SEC_CODE, FE_NO_FUNC};
+  volatile uint32_t i = jm->m->nfunc_imports;
+  if (setjmp(jb)) {
+    jit_func_release(jm->cur);
+    char line[256];
+    fe_error_format(&jm->err, line, sizeof line);
+    if (jm->err.func == FE_NO_FUNC)
+      snprintf(err, errlen, "cannot compile the init routine: %s", line);
+    else
+      snprintf(err, errlen, "cannot compile function %u: %s", (unsigned)i, line);
+    return false;
+  }
+  for (; i < jm->m->nfuncs; i++) {
+    jm->ec.func = i;
+    jit_emit_function(jm, i);
+  }
+  jm->ec.func = FE_NO_FUNC;
+  jit_emit_init(jm);
+  for (uint32_t t = 0; t < jm->m->ntypes; t++)
+    if (jm->m->types[t].kind == FE_COMP_FUNC)
+      jit_emit_trampoline(jm, t);
+  return true;
+}
+
+bool jit_compile(const jit_request *req, jit_object *out, char *err,
+                        size_t errlen) {
+  pthread_once(&llvm_once, llvm_init);
+  memset(out, 0, sizeof *out);
+  const fe_module *m = req->module;
+  LLVMTargetMachineRef tm = make_target(req->opt_level, err, errlen);
+  if (!tm)
+    return false;
+  jit_module jm;
+  memset(&jm, 0, sizeof jm);
+  jm.m = m;
+  jm.layout = req->layout;
+  jm.ctx = LLVMContextCreate();
+  jm.mod = LLVMModuleCreateWithNameInContext("kiln", jm.ctx);
+  jm.b = LLVMCreateBuilderInContext(jm.ctx);
+  init_types(&jm);
+  char *triple = LLVMGetTargetMachineTriple(tm);
+  LLVMSetTarget(jm.mod, triple);
+  LLVMDisposeMessage(triple);
+  LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
+  LLVMSetModuleDataLayout(jm.mod, td);
+  LLVMDisposeTargetData(td);
+  jm.fn_types = calloc(m->ntypes ? m->ntypes : 1, sizeof *jm.fn_types);
+  jm.funcs = calloc(m->nfuncs ? m->nfuncs : 1, sizeof *jm.funcs);
+  bool ok = jm.fn_types && jm.funcs;
+  if (!ok)
+    snprintf(err, errlen, "out of memory");
+  if (ok) {
+    declare_functions(&jm);
+    ok = lower_all(&jm, err, errlen) &&
+         emit_object(&jm, tm, req->opt_level, out, err, errlen);
+  }
+  free(jm.fn_types);
+  free(jm.funcs);
+  LLVMDisposeBuilder(jm.b);
+  LLVMDisposeModule(jm.mod);
+  LLVMContextDispose(jm.ctx);
+  LLVMDisposeTargetMachine(tm);
+  return ok;
+}
+
+void jit_free_object(jit_object *obj) {
+  free(obj->bytes);
+  obj->bytes = NULL;
+  obj->size = 0;
+}
+

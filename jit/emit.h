@@ -1,0 +1,171 @@
+/* jit/emit.h — the compiler's internal interface: the state of a module and
+ * of a function being lowered to LLVM IR, and the lowering entry points of
+ * each opcode group (emit_*.c).
+ *
+ * Lowering walks a validated body once, keeping the Wasm operand stack as a
+ * stack of LLVM values and the control stack as frames with their LLVM
+ * blocks.  Block results meet in phi nodes at the block's continuation (at
+ * the header, for a loop's parameters).  Code after an unconditional branch
+ * is skipped up to the end of its block: the validator has typed it, and no
+ * IR is made for it.  Since the body is valid, lowering asserts rather than
+ * checks.
+ */
+#ifndef KILN_JIT_EMIT_H
+#define KILN_JIT_EMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <llvm-c/Core.h>
+
+#include "frontend/module.h"
+#include "frontend/opcode.h"
+#include "frontend/reader.h"
+#include "jit/jit.h"
+#include "vm/vmctx.h"
+
+/* LLVM's tailcc, which the C API has no name for. */
+#define JIT_TAILCC 18u
+
+/* ------------------------------------------------------------------------
+ * Module state
+ * ---------------------------------------------------------------------- */
+typedef struct jit_module {
+  const fe_module *m;
+  const vm_layout *layout;
+  LLVMContextRef ctx;
+  LLVMModuleRef mod;
+  LLVMBuilderRef b;
+
+  LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_v128,
+      t_ptr;
+  LLVMTypeRef *fn_types; /* per module type index (func types), lazily */
+  LLVMValueRef *funcs;   /* per function index: defined functions' LLVM
+                            functions, NULL for imports */
+  LLVMAttributeRef a_noreturn, a_frame_pointer, a_nounwind, a_cold;
+
+  /* error context for the reader (bodies are valid: an error here is a
+   * compiler bug or an unsupported instruction, reported as such) */
+  fe_errctx ec;
+  fe_error err;
+  struct jit_func *cur; /* the function being lowered (freed on errors) */
+} jit_module;
+
+/* The LLVM type of a Wasm value type. */
+LLVMTypeRef jit_type(jit_module *jm, fe_valtype t);
+/* The LLVM function type of Wasm function type index `t` (the typed entry:
+ * tailcc, vmctx first; see docs/jit.md for results). */
+LLVMTypeRef jit_fn_type(jit_module *jm, uint32_t t);
+/* Whether results go through a results area (4 or more). */
+static inline bool jit_results_in_memory(const fe_type *ft) {
+  return fe_func_nresults(ft) >= 4;
+}
+/* An intrinsic declaration, overloaded on `type` (or not, if type NULL). */
+LLVMValueRef jit_intrinsic(jit_module *jm, const char *name, LLVMTypeRef *types,
+                           unsigned ntypes, LLVMTypeRef *fnty);
+
+/* ------------------------------------------------------------------------
+ * Function state
+ * ---------------------------------------------------------------------- */
+/* Frame kinds.  JIT_EXPR frames a constant expression lowered inline (the
+ * init routine): its `end` leaves the value on the stack and returns. */
+enum { JIT_BLOCK, JIT_LOOP, JIT_IF, JIT_ELSE, JIT_FUNC, JIT_EXPR };
+
+typedef struct jit_ctrl {
+  uint8_t kind;
+  bool has_else;
+  uint32_t height;            /* operand stack height below the params */
+  uint32_t nparams, nresults;
+  const fe_valtype *params, *results;
+  fe_valtype single;          /* storage for a one-result block type */
+  LLVMBasicBlockRef cont;     /* after the end; holds the result phis */
+  LLVMBasicBlockRef header;   /* loop: the branch target, with param phis */
+  LLVMBasicBlockRef else_bb;  /* if: the else branch */
+  LLVMValueRef *phis;         /* results (at cont) or loop params (at header) */
+  LLVMValueRef *if_params;    /* if: the params, for the else branch */
+  uint32_t branches;          /* edges into cont so far */
+} jit_ctrl;
+
+typedef struct jit_func {
+  jit_module *jm;
+  LLVMBuilderRef b;
+  uint32_t index;       /* function index */
+  const fe_type *type;
+  LLVMValueRef fn;
+  LLVMValueRef vmctx;
+  LLVMValueRef results_area; /* the caller's results area (>= 4 results) */
+  LLVMValueRef call_area;    /* this function's results area for callees */
+  uint32_t call_area_size;
+  fe_reader r;
+
+  LLVMValueRef *locals; /* allocas */
+  fe_valtype *local_types;
+  uint32_t nlocals;
+
+  LLVMValueRef *stack;
+  uint32_t sp, stack_cap;
+  jit_ctrl *ctrls;
+  uint32_t nctrls, ctrl_cap;
+
+  bool dead;            /* the current position is unreachable */
+  uint32_t dead_depth;  /* blocks opened inside dead code */
+
+  LLVMBasicBlockRef traps[VM_TRAP_COUNT_];
+} jit_func;
+
+/* Operand stack. */
+void jit_push(jit_func *f, LLVMValueRef v);
+static inline LLVMValueRef jit_pop(jit_func *f) { return f->stack[--f->sp]; }
+static inline LLVMValueRef jit_top(jit_func *f) { return f->stack[f->sp - 1]; }
+
+/* A block that calls the trap builtin with `code` (one per code and
+ * function, made on first use). */
+LLVMBasicBlockRef jit_trap_block(jit_func *f, vm_trap_code code);
+/* Branches to the trap block when cond is true; continues otherwise. */
+void jit_trap_if(jit_func *f, LLVMValueRef cond, vm_trap_code code);
+/* Loads a field of vmctx at byte offset `off`, of LLVM type `type`. */
+LLVMValueRef jit_load_vmctx(jit_func *f, uint32_t off, LLVMTypeRef type,
+                            const char *name);
+/* The address vmctx + off. */
+LLVMValueRef jit_vmctx_addr(jit_func *f, uint32_t off, const char *name);
+/* Calls builtin `bi` through the vmctx's builtins table. */
+LLVMValueRef jit_call_builtin(jit_func *f, vm_builtin bi, LLVMTypeRef fnty,
+                              LLVMValueRef *args, unsigned nargs);
+/* The same, building the function type from `ret` and the argument types. */
+LLVMValueRef jit_builtin(jit_func *f, vm_builtin bi, LLVMTypeRef ret, LLVMValueRef *args,
+                         LLVMTypeRef *types, unsigned n);
+/* A reference value as the 64-bit word builtins and segments hold. */
+LLVMValueRef jit_ref_bits(jit_func *f, LLVMValueRef v);
+/* memory.init of data segment `seg` into memory `mem`: d in the memory's
+ * address type, s and n as i64; checked, then copied. */
+void jit_memory_init(jit_func *f, uint32_t seg, uint32_t mem, LLVMValueRef d,
+                     LLVMValueRef s, LLVMValueRef n);
+/* data.drop. */
+void jit_data_drop(jit_func *f, uint32_t seg);
+/* Lowers constant expression e at the current position; returns its value. */
+LLVMValueRef jit_emit_expr(jit_func *f, fe_span e);
+
+/* ------------------------------------------------------------------------
+ * Opcode groups: each returns false if the opcode is not its own.
+ * ---------------------------------------------------------------------- */
+bool jit_emit_numeric(jit_func *f, fe_opcode op);
+bool jit_emit_memory(jit_func *f, fe_opcode op);
+bool jit_emit_variable(jit_func *f, fe_opcode op);
+bool jit_emit_table(jit_func *f, fe_opcode op);
+
+/* Lowers the body of defined function `index` into its LLVM function. */
+void jit_emit_function(jit_module *jm, uint32_t index);
+/* Frees the scratch arrays of a function's lowering (after an error). */
+void jit_func_release(struct jit_func *f);
+
+/* The interface table's compile entries (jit.h). */
+bool jit_compile(const jit_request *req, jit_object *out, char *err, size_t errlen);
+void jit_free_object(jit_object *obj);
+/* Emits the array-call trampoline of function type t ("kiln_a<t>"). */
+void jit_emit_trampoline(jit_module *jm, uint32_t t);
+/* Emits the module's init routine, void kiln_init(ptr vmctx) (C calling
+ * convention), which performs the spec's instantiation steps after the
+ * instance's objects exist (docs/jit.md). */
+void jit_emit_init(jit_module *jm);
+
+#endif

@@ -1,0 +1,144 @@
+/* jit/emit_init.c — the module's compiled instantiation: kiln_init(vmctx).
+ *
+ * The instance creates its objects (memories, tables with null elements,
+ * global slots, element-segment storage, data-segment records, function
+ * references) and then calls kiln_init, which performs the spec's
+ * initialization in order:
+ *   1. each defined global's initializer, in order (a constant expression
+ *      may read any preceding global, imported or defined);
+ *   2. each defined table with an initializer expression: filled with it;
+ *   3. every element segment's items evaluated into the segment's storage;
+ *   4. active element segments applied with table.init (bounds-checked:
+ *      a trap stops initialization where it is) and dropped; declarative
+ *      segments dropped;
+ *   5. active data segments applied with memory.init and dropped.
+ * The start function is called by the instance afterwards.  Constant
+ * expressions are lowered with the function-body machinery (JIT_EXPR
+ * frames), so every instruction a constant expression may use is compiled
+ * the same way everywhere; LLVM folds what is constant.
+ */
+#include "emit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static LLVMValueRef u32c(jit_func *f, uint32_t v) { return LLVMConstInt(f->jm->t_i32, v, 0); }
+
+/* A table or memory offset as i64. */
+static LLVMValueRef offset64(jit_func *f, LLVMValueRef v) {
+  return LLVMTypeOf(v) == f->jm->t_i64 ? v : LLVMBuildZExt(f->b, v, f->jm->t_i64, "");
+}
+
+static void init_globals(jit_func *f) {
+  const fe_module *m = f->jm->m;
+  for (uint32_t g = m->nglobal_imports; g < m->nglobals; g++) {
+    LLVMValueRef v = jit_emit_expr(f, m->globals[g].init);
+    uint32_t off = vm_off_global(f->jm->layout, g - m->nglobal_imports);
+    LLVMBuildStore(f->b, v, jit_vmctx_addr(f, off, "global"));
+  }
+}
+
+static void init_tables(jit_func *f) {
+  jit_module *jm = f->jm;
+  const fe_module *m = jm->m;
+  for (uint32_t t = m->ntable_imports; t < m->ntables; t++) {
+    if (!m->tables[t].has_init)
+      continue;
+    LLVMValueRef v = jit_ref_bits(f, jit_emit_expr(f, m->tables[t].init));
+    LLVMValueRef rec = jit_load_vmctx(f, vm_off_table(jm->layout, t), jm->t_ptr, "table");
+    LLVMValueRef loff = LLVMConstInt(jm->t_i64, offsetof(vm_table, length), 0);
+    LLVMValueRef n = LLVMBuildLoad2(f->b, jm->t_i64,
+                                    LLVMBuildGEP2(f->b, jm->t_i8, rec, &loff, 1, ""), "");
+    LLVMValueRef args[5] = {f->vmctx, u32c(f, t), LLVMConstInt(jm->t_i64, 0, 0), v, n};
+    LLVMTypeRef types[5] = {jm->t_ptr, jm->t_i32, jm->t_i64, jm->t_i64, jm->t_i64};
+    jit_builtin(f, VM_BI_TABLE_FILL, jm->t_void, args, types, 5);
+  }
+}
+
+/* The value of item k of element segment e. */
+static LLVMValueRef elem_item(jit_func *f, const fe_elem *e, uint32_t k) {
+  jit_module *jm = f->jm;
+  const fe_module *m = jm->m;
+  if (e->exprs)
+    return jit_emit_expr(f, e->exprs[k]);
+  uint32_t x = e->funcs[k];
+  if (x < m->nfunc_imports)
+    return jit_load_vmctx(f, vm_off_func_import(jm->layout, x), jm->t_ptr, "funcref");
+  return jit_vmctx_addr(f, vm_off_func(jm->layout, x - m->nfunc_imports), "funcref");
+}
+
+static void init_elem_items(jit_func *f) {
+  jit_module *jm = f->jm;
+  const fe_module *m = jm->m;
+  for (uint32_t i = 0; i < m->nelems; i++) {
+    const fe_elem *e = &m->elems[i];
+    if (e->count == 0)
+      continue;
+    LLVMValueRef items = jit_load_vmctx(f, vm_off_elem(jm->layout, i), jm->t_ptr, "items");
+    for (uint32_t k = 0; k < e->count; k++) {
+      LLVMValueRef v = jit_ref_bits(f, elem_item(f, e, k));
+      LLVMValueRef idx = LLVMConstInt(jm->t_i64, k, 0);
+      LLVMBuildStore(f->b, v, LLVMBuildGEP2(f->b, jm->t_i64, items, &idx, 1, ""));
+    }
+  }
+}
+
+static void apply_elems(jit_func *f) {
+  jit_module *jm = f->jm;
+  const fe_module *m = jm->m;
+  LLVMTypeRef drop_types[2] = {jm->t_ptr, jm->t_i32};
+  for (uint32_t i = 0; i < m->nelems; i++) {
+    const fe_elem *e = &m->elems[i];
+    if (e->mode == FE_SEG_PASSIVE)
+      continue;
+    if (e->mode == FE_SEG_ACTIVE) {
+      LLVMValueRef d = offset64(f, jit_emit_expr(f, e->offset));
+      LLVMValueRef args[6] = {f->vmctx, u32c(f, e->table), u32c(f, i), d, u32c(f, 0),
+                              u32c(f, e->count)};
+      LLVMTypeRef types[6] = {jm->t_ptr, jm->t_i32, jm->t_i32, jm->t_i64, jm->t_i32, jm->t_i32};
+      jit_builtin(f, VM_BI_TABLE_INIT, jm->t_void, args, types, 6);
+    }
+    LLVMValueRef dargs[2] = {f->vmctx, u32c(f, i)};
+    jit_builtin(f, VM_BI_ELEM_DROP, jm->t_void, dargs, drop_types, 2);
+  }
+}
+
+static void apply_datas(jit_func *f) {
+  jit_module *jm = f->jm;
+  const fe_module *m = jm->m;
+  for (uint32_t i = 0; i < m->ndatas; i++) {
+    const fe_data *d = &m->datas[i];
+    if (d->mode != FE_SEG_ACTIVE)
+      continue;
+    LLVMValueRef off = jit_emit_expr(f, d->offset);
+    jit_memory_init(f, i, d->memory, off, LLVMConstInt(jm->t_i64, 0, 0),
+                    LLVMConstInt(jm->t_i64, d->bytes.len, 0));
+    jit_data_drop(f, i);
+  }
+}
+
+void jit_emit_init(jit_module *jm) {
+  LLVMTypeRef param = jm->t_ptr;
+  LLVMValueRef fn = LLVMAddFunction(jm->mod, "kiln_init", LLVMFunctionType(jm->t_void, &param, 1, 0));
+  LLVMSetVisibility(fn, LLVMHiddenVisibility);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_frame_pointer);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_nounwind);
+  jit_func *f = calloc(1, sizeof *f);
+  if (!f)
+    abort();
+  jm->cur = f;
+  f->jm = jm;
+  f->b = jm->b;
+  f->fn = fn;
+  f->index = FE_NO_INDEX;
+  LLVMPositionBuilderAtEnd(f->b, LLVMAppendBasicBlockInContext(jm->ctx, fn, "entry"));
+  f->vmctx = LLVMGetParam(fn, 0);
+  init_globals(f);
+  init_tables(f);
+  init_elem_items(f);
+  apply_elems(f);
+  apply_datas(f);
+  LLVMBuildRetVoid(f->b);
+  jm->cur = NULL;
+  jit_func_release(f);
+}

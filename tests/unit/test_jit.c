@@ -1,0 +1,148 @@
+/* tests/unit/test_jit.c — the compiler end to end: modules compiled by
+ * jit/, loaded by vm/code.c, instantiated by vm/instance.c (compiled init
+ * routine, start function) and called through the array-call trampolines.
+ *
+ * The modules are the .wat files of tests/unit/jit, made binary by wat2wasm at
+ * build time; KILN_JIT_PATH points at the build's compiler object.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "frontend/module.h"
+#include "frontend/types.h"
+#include "vm/instance.h"
+
+#ifndef JIT_TEST_DIR
+#error "JIT_TEST_DIR must name the directory of the compiled test modules"
+#endif
+
+typedef struct loaded {
+  fe_typereg *reg;
+  fe_module *m;
+  vm_compiled *c;
+  vm_instance *inst;
+  bool trapped;
+} loaded;
+
+static void load(loaded *l, const char *name) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s.wasm", JIT_TEST_DIR, name);
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  static uint8_t buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf, fp);
+  fclose(fp);
+  l->reg = fe_typereg_new();
+  fe_error e;
+  l->m = fe_module_new(l->reg, buf, n, &e);
+  assert_non_null(l->m);
+  char err[512];
+  l->c = vm_compiled_new(l->m, 2, err, sizeof err);
+  if (!l->c)
+    fail_msg("compile: %s", err);
+  vm_limits lim = {65536};
+  vm_trap_info t;
+  l->inst = vm_instance_new(l->m, l->c, NULL, &lim, NULL, &l->trapped, &t, err, sizeof err);
+  if (!l->inst)
+    fail_msg("instantiate: %s", err);
+}
+
+static void unload(loaded *l) {
+  vm_instance_free(l->inst);
+  vm_compiled_free(l->c);
+  fe_module_free(l->m);
+  fe_typereg_free(l->reg);
+}
+
+/* Calls function f with up to two 64-bit arguments; returns the trap code
+ * (VM_TRAP_NONE on success) and the values area. */
+static vm_trap_code call(loaded *l, uint32_t f, uint64_t a, uint64_t b, uint64_t out[4][2]) {
+  memset(out, 0, 4 * 2 * sizeof(uint64_t));
+  out[0][0] = a;
+  out[1][0] = b;
+  vm_trap_info t;
+  if (vm_invoke(vm_instance_func(l->inst, f), out, &t))
+    return VM_TRAP_NONE;
+  return t.code;
+}
+
+static uint32_t call_i32(loaded *l, uint32_t f, uint64_t a, uint64_t b) {
+  uint64_t v[4][2];
+  assert_int_equal(call(l, f, a, b, v), VM_TRAP_NONE);
+  return (uint32_t)v[0][0];
+}
+
+static void test_basics(void **state) {
+  (void)state;
+  loaded l;
+  load(&l, "basics");
+  uint64_t v[4][2];
+  assert_int_equal(call_i32(&l, 0, 30, 0), 832040); /* fib */
+  assert_int_equal(call(&l, 1, 100000, 0, v), VM_TRAP_NONE); /* loop sum */
+  assert_int_equal(v[0][0], 5000050000ull);
+  assert_int_equal(call_i32(&l, 2, 7, 2), 3); /* div */
+  assert_int_equal(call_i32(&l, 2, (uint32_t)-7, 2), (uint32_t)-3);
+  assert_int_equal(call(&l, 2, 7, 0, v), VM_TRAP_INT_DIV_ZERO);
+  assert_int_equal(call(&l, 2, 0x80000000u, 0xffffffffu, v), VM_TRAP_INT_OVERFLOW);
+  /* four results through the results area */
+  assert_int_equal(call(&l, 3, 5, 0, v), VM_TRAP_NONE);
+  double d;
+  float fl;
+  memcpy(&d, v[2], 8);
+  memcpy(&fl, v[3], 4);
+  assert_int_equal((int32_t)v[0][0], 5);
+  assert_int_equal((int64_t)v[1][0], 5);
+  assert_true(d == 5.0 && fl == 1.5f);
+  assert_int_equal(call(&l, 4, 5, 0, v), VM_TRAP_NONE);
+  memcpy(&d, v[0], 8);
+  assert_true(d == 5.25);
+  /* br_table */
+  assert_int_equal(call_i32(&l, 5, 0, 0), 10);
+  assert_int_equal(call_i32(&l, 5, 1, 0), 20);
+  assert_int_equal(call_i32(&l, 5, 2, 0), 30);
+  assert_int_equal(call_i32(&l, 5, 99, 0), 30);
+  unload(&l);
+}
+
+static void test_instance(void **state) {
+  (void)state;
+  loaded l;
+  load(&l, "instance");
+  assert_false(l.trapped);
+  uint64_t v[4][2];
+  assert_int_equal(call_i32(&l, 3, 0, 0), 42);            /* global set by start */
+  assert_int_equal(call(&l, 4, 0, 0, v), VM_TRAP_NONE);  /* extended const */
+  assert_int_equal(v[0][0], 3);
+  assert_int_equal(call_i32(&l, 5, 16, 0), 'h');         /* data segment */
+  assert_int_equal(call_i32(&l, 5, 20, 0), 'o');
+  assert_int_equal(call_i32(&l, 5, 65535, 0), 0);
+  assert_int_equal(call(&l, 5, 65536, 0, v), VM_TRAP_MEMORY_OOB);
+  assert_int_equal(call_i32(&l, 6, 1, 5), 6);            /* elem + call_indirect */
+  assert_int_equal(call_i32(&l, 6, 2, 5), 10);
+  assert_int_equal(call(&l, 6, 0, 5, v), VM_TRAP_UNINIT_ELEM);
+  assert_int_equal(call(&l, 6, 4, 5, v), VM_TRAP_UNDEFINED_ELEM);
+  assert_int_equal(call_i32(&l, 8, 0, 0), 1);             /* memory.size */
+  assert_int_equal(call_i32(&l, 7, 1, 0), 1);             /* memory.grow */
+  assert_int_equal(call_i32(&l, 8, 0, 0), 2);
+  assert_int_equal(call_i32(&l, 5, 65536, 0), 0);
+  assert_int_equal(call_i32(&l, 7, 5, 0), (uint32_t)-1);  /* beyond max */
+  assert_int_equal(call(&l, 9, 0, 0, v), VM_TRAP_NONE);   /* memory.fill */
+  assert_int_equal(call_i32(&l, 5, 7, 0), 7);
+  assert_int_equal(call_i32(&l, 5, 8, 0), 0);
+  unload(&l);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_basics),
+      cmocka_unit_test(test_instance),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,36 @@
+/* vm/builtins.c — the builtins table and the builtins that are not part of
+ * another concept's file (see builtins.h). */
+#include "builtins.h"
+
+#include "table.h"
+#include "trap.h"
+
+/* noinline: the return address must be the call site in generated code. */
+__attribute__((noinline)) _Noreturn void vm_builtin_trap(void *vmctx, uint32_t code) {
+  (void)vmctx;
+  vm_trap_raise_at((vm_trap_code)code, (uintptr_t)__builtin_return_address(0));
+}
+
+int64_t vm_builtin_memory_grow(void *vmctx, uint32_t mem, uint64_t delta) {
+  const vm_vmctx_header *h = vmctx;
+  const vm_instance_head *inst = h->instance;
+  return vm_mem_grow(inst->mems[mem], delta);
+}
+
+/* Function pointers stored as data pointers (POSIX guarantees the round
+ * trip); generated code loads a slot and calls it with the signature that
+ * vmctx.h documents for it.  Every vm_builtin needs an entry here: a
+ * missing one is NULL, and generated code that calls it crashes.  The
+ * table builtins (VM_BI_TABLE_*, VM_BI_ELEM_DROP) get theirs with the
+ * table implementation. */
+const void *const vm_builtins[VM_BI_COUNT_] = {
+    [VM_BI_TRAP] = (const void *)vm_builtin_trap,
+    [VM_BI_MEMORY_GROW] = (const void *)vm_builtin_memory_grow,
+    [VM_BI_TABLE_GROW] = (const void *)vm_builtin_table_grow,
+    [VM_BI_TABLE_FILL] = (const void *)vm_builtin_table_fill,
+    [VM_BI_TABLE_COPY] = (const void *)vm_builtin_table_copy,
+    [VM_BI_TABLE_INIT] = (const void *)vm_builtin_table_init,
+    [VM_BI_ELEM_DROP] = (const void *)vm_builtin_elem_drop,
+    [VM_BI_TABLE_SET] = (const void *)vm_builtin_table_set,
+};
+_Static_assert(VM_BI_TABLE_SET + 1 == VM_BI_COUNT_, "every builtin has its slot");

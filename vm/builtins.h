@@ -1,0 +1,31 @@
+/* vm/builtins.h — the builtins table: the functions of libkiln that
+ * generated code calls through vmctx->builtins (docs/jit.md), indexed by
+ * vm_builtin (vmctx.h), and the little they need to know of an instance.
+ *
+ * Builtins are plain C functions (the C calling convention, not tailcc).
+ * One that traps long-jumps to the innermost activation (vm/trap.h), so it
+ * holds no lock and no allocation across a point where it can trap.
+ */
+#ifndef KILN_VM_BUILTINS_H
+#define KILN_VM_BUILTINS_H
+
+#include <stdint.h>
+
+#include "memory.h"
+#include "vmctx.h"
+
+/* The table every vmctx header points to (vm_vmctx_header.builtins). */
+extern const void *const vm_builtins[VM_BI_COUNT_];
+
+/* Builtins reach an instance through vm_instance_head (vmctx.h), the
+ * first member of whatever vmctx->instance points to, and nothing else. */
+
+/* VM_BI_TRAP: raises `code`, reporting the call's return address (in the
+ * generated code) as the pc. */
+_Noreturn void vm_builtin_trap(void *vmctx, uint32_t code);
+
+/* VM_BI_MEMORY_GROW: memory.grow on memory `mem` of vmctx's instance: the
+ * old size in pages, or -1. */
+int64_t vm_builtin_memory_grow(void *vmctx, uint32_t mem, uint64_t delta);
+
+#endif

@@ -1,0 +1,227 @@
+/* vm/instance.c — instantiation and calls (see instance.h).
+ *
+ * Creating an instance does no compiler work: it allocates the vmctx,
+ * creates the memories and tables the module defines, links the imports,
+ * fills the function references, type ids and segment records, and then
+ * runs the compiled init routine (globals, table initializers, element and
+ * data segments: jit/emit_init.c) and the start function, both under one
+ * protected call.
+ */
+#include "instance.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtins.h"
+
+static uint8_t *vmctx_alloc(size_t size) {
+  void *p = NULL;
+  if (posix_memalign(&p, 64, size ? size : 16) != 0)
+    return NULL;
+  memset(p, 0, size);
+  return p;
+}
+
+vm_funcref *vm_instance_func(const vm_instance *inst, uint32_t f) {
+  const fe_module *m = inst->m;
+  const vm_layout *l = &inst->c->layout;
+  if (f < m->nfunc_imports) {
+    vm_funcref *p;
+    memcpy(&p, inst->vmctx + vm_off_func_import(l, f), sizeof p);
+    return p;
+  }
+  return (vm_funcref *)(inst->vmctx + vm_off_func(l, f - m->nfunc_imports));
+}
+
+vm_global *vm_instance_global(const vm_instance *inst, uint32_t g) {
+  const fe_module *m = inst->m;
+  const vm_layout *l = &inst->c->layout;
+  if (g < m->nglobal_imports) {
+    vm_global *p;
+    memcpy(&p, inst->vmctx + vm_off_global_ptr(l, g), sizeof p);
+    return p;
+  }
+  return (vm_global *)(inst->vmctx + vm_off_global(l, g - m->nglobal_imports));
+}
+
+void vm_instance_free(vm_instance *inst) {
+  if (!inst)
+    return;
+  const fe_module *m = inst->m;
+  if (inst->head.mems)
+    for (uint32_t i = m->nmem_imports; i < inst->nmems; i++)
+      vm_mem_free(inst->head.mems[i]);
+  if (inst->head.tables)
+    for (uint32_t i = m->ntable_imports; i < inst->ntables; i++)
+      vm_tab_free(inst->head.tables[i]);
+  free(inst->head.mems);
+  free(inst->head.tables);
+  free(inst->elem_items);
+  free(inst->vmctx);
+  free(inst);
+}
+
+/* What the protected call runs: init, then start. */
+typedef struct init_call {
+  vm_instance *inst;
+} init_call;
+
+static void run_init(void *arg) {
+  vm_instance *inst = ((init_call *)arg)->inst;
+  const fe_module *m = inst->m;
+  inst->c->init(inst->vmctx);
+  if (m->has_start) {
+    vm_funcref *f = vm_instance_func(inst, m->start);
+    uint8_t values[16];
+    f->array_entry(f->typed_entry, f->vmctx, values);
+  }
+}
+
+/* Links imports and creates defined objects into vmctx.  False with a
+ * message if an object cannot be created. */
+static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limits *limits,
+                  char *err, size_t errlen) {
+  const fe_module *m = inst->m;
+  const vm_compiled *c = inst->c;
+  const vm_layout *l = &c->layout;
+  uint8_t *vmctx = inst->vmctx;
+  vm_vmctx_header *h = (vm_vmctx_header *)vmctx;
+  h->builtins = vm_builtins;
+  h->instance = inst;
+  h->store = inst->store;
+  h->stack_limit = vm_stack_limit();
+
+  /* imports, in import order, into their index spaces */
+  uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
+  for (uint32_t i = 0; i < m->nimports; i++) {
+    const vm_extern_ref *x = &imports[i];
+    switch (m->imports[i].kind) {
+    case FE_EXT_FUNC:
+      memcpy(vmctx + vm_off_func_import(l, nf++), &x->u.func, sizeof(void *));
+      break;
+    case FE_EXT_TABLE:
+      inst->head.tables[nt++] = x->u.table;
+      break;
+    case FE_EXT_MEMORY:
+      inst->head.mems[nm++] = x->u.mem;
+      break;
+    case FE_EXT_GLOBAL:
+      memcpy(vmctx + vm_off_global_ptr(l, ng++), &x->u.global, sizeof(void *));
+      break;
+    default: /* tags: exception handling arrives later */
+      break;
+    }
+  }
+  /* defined memories and tables */
+  for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
+    const fe_limits *lim = &m->mems[i].lim;
+    inst->head.mems[i] = vm_mem_new(lim->min, lim->has_max ? lim->max : UINT64_MAX, lim->is64,
+                                    limits->max_memory_pages, err, errlen);
+    if (!inst->head.mems[i])
+      return false;
+    inst->nmems = i + 1;
+  }
+  for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
+    const fe_table *t = &m->tables[i];
+    bool funcref = FE_VT_HTKIND(t->elem) == FE_HT_ABSTRACT
+                       ? (FE_VT_HEAP(t->elem) == FE_HT_FUNC || FE_VT_HEAP(t->elem) == FE_HT_NOFUNC)
+                       : m->types[FE_VT_HEAP(t->elem)].kind == FE_COMP_FUNC;
+    inst->head.tables[i] = vm_tab_new(t->lim.min, t->lim.has_max ? t->lim.max : UINT64_MAX,
+                                      t->lim.is64, funcref, 0, err, errlen);
+    if (!inst->head.tables[i])
+      return false;
+    inst->ntables = i + 1;
+  }
+  for (uint32_t i = 0; i < m->nmems; i++) {
+    vm_memory *rec = vm_mem_record(inst->head.mems[i]);
+    memcpy(vmctx + vm_off_memory(l, i), &rec, sizeof rec);
+  }
+  for (uint32_t i = 0; i < m->ntables; i++) {
+    vm_table *rec = vm_tab_record(inst->head.tables[i]);
+    memcpy(vmctx + vm_off_table(l, i), &rec, sizeof rec);
+  }
+  /* defined functions' references, type ids, segments */
+  for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++) {
+    vm_funcref *fr = (vm_funcref *)(vmctx + vm_off_func(l, f - m->nfunc_imports));
+    uint32_t t = m->funcs[f].type;
+    fr->typed_entry = c->entries[f - m->nfunc_imports];
+    fr->array_entry = c->trampolines[t];
+    fr->type_id = m->types[t].canon;
+    fr->vmctx = vmctx;
+  }
+  for (uint32_t t = 0; t < m->ntypes; t++)
+    memcpy(vmctx + vm_off_type_id(l, t), &m->types[t].canon, sizeof(uint32_t));
+  for (uint32_t d = 0; d < m->ndatas; d++) {
+    vm_data *rec = (vm_data *)(vmctx + vm_off_data(l, d));
+    rec->ptr = m->bytes + m->datas[d].bytes.off;
+    rec->len = m->datas[d].bytes.len;
+  }
+  uint64_t total = 0;
+  for (uint32_t e = 0; e < m->nelems; e++)
+    total += m->elems[e].count;
+  inst->elem_items = calloc(total ? total : 1, sizeof *inst->elem_items);
+  if (!inst->elem_items) {
+    snprintf(err, errlen, "out of memory for element segments");
+    return false;
+  }
+  inst->head.elems = (vm_elem_seg *)(vmctx + l->elems);
+  uint64_t at = 0;
+  for (uint32_t e = 0; e < m->nelems; e++) {
+    inst->head.elems[e].items = inst->elem_items + at;
+    inst->head.elems[e].len = m->elems[e].count;
+    at += m->elems[e].count;
+  }
+  return true;
+}
+
+vm_instance *vm_instance_new(const fe_module *m, const vm_compiled *c,
+                             const vm_extern_ref *imports, const vm_limits *limits, void *store,
+                             bool *trapped, vm_trap_info *trap, char *err, size_t errlen) {
+  *trapped = false;
+  vm_instance *inst = calloc(1, sizeof *inst);
+  if (!inst) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  inst->m = m;
+  inst->c = c;
+  inst->store = store;
+  inst->nmems = m->nmem_imports;
+  inst->ntables = m->ntable_imports;
+  inst->vmctx = vmctx_alloc(c->layout.size);
+  inst->head.mems = calloc(m->nmems ? m->nmems : 1, sizeof *inst->head.mems);
+  inst->head.tables = calloc(m->ntables ? m->ntables : 1, sizeof *inst->head.tables);
+  if (!inst->vmctx || !inst->head.mems || !inst->head.tables) {
+    snprintf(err, errlen, "out of memory");
+    vm_instance_free(inst);
+    return NULL;
+  }
+  if (!build(inst, imports, limits, err, errlen)) {
+    vm_instance_free(inst);
+    return NULL;
+  }
+  init_call call = {inst};
+  if (!vm_call_protected(run_init, &call, trap))
+    *trapped = true;
+  return inst;
+}
+
+/* The host's call into Wasm. */
+typedef struct invoke_call {
+  vm_funcref *f;
+  void *values;
+} invoke_call;
+
+static void run_invoke(void *arg) {
+  invoke_call *ic = arg;
+  ic->f->array_entry(ic->f->typed_entry, ic->f->vmctx, ic->values);
+}
+
+bool vm_invoke(vm_funcref *f, void *values, vm_trap_info *trap) {
+  /* the callee may run on another thread than the one that created its
+   * instance: its stack limit is this thread's */
+  ((vm_vmctx_header *)f->vmctx)->stack_limit = vm_stack_limit();
+  invoke_call ic = {f, values};
+  return vm_call_protected(run_invoke, &ic, trap);
+}

@@ -1,0 +1,92 @@
+/* vm/instance.h — compiled modules and instances (the internal layer under
+ * the public wasm_instance_t / wasm_func_t).
+ *
+ * vm_compiled: a module's code, compiled once (jit/) and loaded once
+ * (vm/code.c), with its vmctx layout and the addresses every instance needs:
+ * typed entries, array-call trampolines, the init routine.
+ *
+ * vm_instance: one instantiation: its vmctx, the memories and tables it
+ * defines, the storage of its element segments.  Instantiation creates the
+ * objects, links the imports, then runs the compiled init routine and the
+ * start function under one protected call; a trap there is the
+ * instantiation's result, and the instance must still be kept alive by its
+ * store, because its functions may already sit in imported tables
+ * (DESIGN.md, "Ownership and lifetimes").
+ */
+#ifndef KILN_VM_INSTANCE_H
+#define KILN_VM_INSTANCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frontend/module.h"
+#include "memory.h"
+#include "table.h"
+#include "trap.h"
+#include "vmctx.h"
+
+struct vm_code;
+
+typedef struct vm_compiled {
+  struct vm_code *code;
+  vm_layout layout;
+  void (*init)(void *vmctx);
+  void **entries;                  /* per defined function: typed entry */
+  void (**trampolines)(void *, void *, void *); /* per type index (func types) */
+  uintptr_t text_start;            /* registered with the trap handler */
+  size_t text_len;
+} vm_compiled;
+
+/* Compiles and loads module m (opt_level 0..3).  NULL with a message if the
+ * compiler cannot be loaded or fails. */
+vm_compiled *vm_compiled_new(const fe_module *m, unsigned opt_level, char *err, size_t errlen);
+void vm_compiled_free(vm_compiled *c);
+
+/* A resolved import, in module import order. */
+typedef struct vm_extern_ref {
+  uint8_t kind; /* FE_EXT_* */
+  union {
+    vm_funcref *func;
+    vm_mem *mem;
+    vm_tab *table;
+    vm_global *global;
+  } u;
+} vm_extern_ref;
+
+typedef struct vm_instance {
+  vm_instance_head head; /* first: what builtins see (vmctx.h) */
+  const fe_module *m;
+  const vm_compiled *c;
+  uint8_t *vmctx;
+  void *store;
+  uint32_t nmems, ntables;
+  uint64_t *elem_items;  /* one allocation for every segment's items */
+} vm_instance;
+
+/* Engine-level limits an instance is created under. */
+typedef struct vm_limits {
+  uint64_t max_memory_pages; /* per memory */
+} vm_limits;
+
+/* Creates an instance of m (compiled as c) with `imports` (m->nimports of
+ * them, types already checked by the caller).  Returns NULL with a message
+ * in err if an object cannot be created (nothing to keep); otherwise the
+ * instance, with *trapped set when the init routine or the start function
+ * trapped (then *trap describes it, and the caller must keep the instance
+ * alive until its store dies). */
+vm_instance *vm_instance_new(const fe_module *m, const vm_compiled *c,
+                             const vm_extern_ref *imports, const vm_limits *limits, void *store,
+                             bool *trapped, vm_trap_info *trap, char *err, size_t errlen);
+void vm_instance_free(vm_instance *inst);
+
+/* The function reference of function index f (defined or imported). */
+vm_funcref *vm_instance_func(const vm_instance *inst, uint32_t f);
+/* The slot of global g. */
+vm_global *vm_instance_global(const vm_instance *inst, uint32_t g);
+
+/* Calls f with values (16 bytes each: arguments in, results out) under a
+ * protected call on the current thread.  False if it trapped. */
+bool vm_invoke(vm_funcref *f, void *values, vm_trap_info *trap);
+
+#endif

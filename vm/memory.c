@@ -1,0 +1,167 @@
+/* vm/memory.c — linear memories (see memory.h): one anonymous PROT_NONE
+ * reservation per memory, made accessible page by page as it grows.
+ *
+ * The reservation is MAP_NORESERVE: it costs address space and a VMA, not
+ * memory or commit charge (under the kernel's default overcommit policy;
+ * with vm.overcommit_memory=2 the accessible part is charged when
+ * mprotect makes it writable, and growth beyond the commit limit fails
+ * with -1).  Pages are backed on first touch, so a large minimum costs
+ * nothing until it is used.
+ */
+#include "memory.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+struct vm_mem {
+  vm_memory rec;      /* {base, length}: what generated code reads */
+  size_t reserved;    /* bytes of address space from rec.base */
+  uint64_t pages;     /* current size */
+  uint64_t max_pages; /* growth stops here: min(maximum, limit, reservation) */
+  bool is64;
+};
+
+static atomic_uint_fast64_t stat_live, stat_reserved, stat_committed;
+static atomic_uint_fast64_t reserve64_pages = VM_MEM64_RESERVE_PAGES;
+
+/* Pages addressable by the index type: 2^32 bytes, or 2^64 bytes. */
+static uint64_t index_pages(bool is64) {
+  return is64 ? (uint64_t)1 << 48 : VM_MEM32_MAX_PAGES;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+static void fail(char *err, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(char *err, size_t n, const char *fmt, ...) {
+  if (n == 0)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, n, fmt, ap);
+  va_end(ap);
+}
+
+vm_mem *vm_mem_new(uint64_t min_pages, uint64_t max_pages, bool is64,
+                   uint64_t limit_pages, char *err, size_t n) {
+  if (min_pages > max_pages) {
+    fail(err, n, "memory minimum (%" PRIu64 " pages) exceeds its maximum (%" PRIu64 ")",
+         min_pages, max_pages);
+    return NULL;
+  }
+  if (min_pages > index_pages(is64)) {
+    fail(err, n, "memory size (%" PRIu64 " pages) exceeds the %s address range",
+         min_pages, is64 ? "64-bit" : "32-bit");
+    return NULL;
+  }
+  if (min_pages > limit_pages) {
+    fail(err, n,
+         "memory minimum (%" PRIu64 " pages) exceeds the engine's limit (%" PRIu64
+         " pages)",
+         min_pages, limit_pages);
+    return NULL;
+  }
+
+  uint64_t grow_max = min_u64(min_u64(max_pages, limit_pages), index_pages(is64));
+  uint64_t reserve;
+  if (is64) {
+    /* The whole reachable size, capped; never less than the minimum. */
+    uint64_t cap = atomic_load_explicit(&reserve64_pages, memory_order_relaxed);
+    uint64_t pages = min_u64(grow_max, cap);
+    if (pages < min_pages)
+      pages = min_pages;
+    if (pages > SIZE_MAX / VM_PAGE_SIZE - 1) {
+      fail(err, n, "memory of %" PRIu64 " pages does not fit in the address space",
+           pages);
+      return NULL;
+    }
+    grow_max = pages;
+    /* At least one page, so that base is a real, unique address. */
+    reserve = pages ? pages * VM_PAGE_SIZE : VM_PAGE_SIZE;
+  } else {
+    reserve = VM_MEM32_RESERVE;
+  }
+
+  vm_mem *m = malloc(sizeof *m);
+  if (!m) {
+    fail(err, n, "out of memory");
+    return NULL;
+  }
+  void *base = mmap(NULL, reserve, PROT_NONE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) {
+    fail(err, n, "cannot reserve %" PRIu64 " bytes of address space for a memory: %s",
+         reserve, strerror(errno));
+    free(m);
+    return NULL;
+  }
+  uint64_t bytes = min_pages * VM_PAGE_SIZE;
+  if (bytes && mprotect(base, bytes, PROT_READ | PROT_WRITE) != 0) {
+    fail(err, n, "cannot commit %" PRIu64 " bytes of memory: %s", bytes,
+         strerror(errno));
+    munmap(base, reserve);
+    free(m);
+    return NULL;
+  }
+  m->rec.base = base;
+  m->rec.length = bytes;
+  m->reserved = reserve;
+  m->pages = min_pages;
+  m->max_pages = grow_max;
+  m->is64 = is64;
+  atomic_fetch_add_explicit(&stat_live, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&stat_reserved, reserve, memory_order_relaxed);
+  atomic_fetch_add_explicit(&stat_committed, bytes, memory_order_relaxed);
+  return m;
+}
+
+int64_t vm_mem_grow(vm_mem *m, uint64_t delta_pages) {
+  uint64_t old = m->pages;
+  if (delta_pages == 0)
+    return (int64_t)old;
+  if (delta_pages > m->max_pages - old)
+    return -1;
+  uint64_t at = old * VM_PAGE_SIZE, bytes = delta_pages * VM_PAGE_SIZE;
+  if (mprotect(m->rec.base + at, bytes, PROT_READ | PROT_WRITE) != 0)
+    return -1;
+  m->pages = old + delta_pages;
+  m->rec.length = at + bytes;
+  atomic_fetch_add_explicit(&stat_committed, bytes, memory_order_relaxed);
+  return (int64_t)old;
+}
+
+vm_memory *vm_mem_record(vm_mem *m) { return &m->rec; }
+
+uint64_t vm_mem_pages(const vm_mem *m) { return m->pages; }
+
+uint64_t vm_mem_max_pages(const vm_mem *m) { return m->max_pages; }
+
+bool vm_mem_is64(const vm_mem *m) { return m->is64; }
+
+void vm_mem_free(vm_mem *m) {
+  if (!m)
+    return;
+  munmap(m->rec.base, m->reserved);
+  atomic_fetch_sub_explicit(&stat_live, 1, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&stat_reserved, m->reserved, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&stat_committed, m->rec.length, memory_order_relaxed);
+  free(m);
+}
+
+void vm_mem_set_reserve64(uint64_t pages) {
+  atomic_store_explicit(&reserve64_pages, pages ? pages : VM_MEM64_RESERVE_PAGES,
+                        memory_order_relaxed);
+}
+
+void vm_mem_get_stats(vm_mem_stats *out) {
+  out->live = atomic_load_explicit(&stat_live, memory_order_relaxed);
+  out->reserved = atomic_load_explicit(&stat_reserved, memory_order_relaxed);
+  out->committed = atomic_load_explicit(&stat_committed, memory_order_relaxed);
+}

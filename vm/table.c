@@ -1,0 +1,175 @@
+/* vm/table.c — tables and the table builtins (see table.h).
+ *
+ * Bounds are checked before anything is written, so a trapping fill, copy
+ * or init leaves the table unchanged, as the spec requires.  GC references
+ * are stored without reference counting for now: the barrier arrives with
+ * the GC heap (gc/), and every store of one already funnels through
+ * vm_tab_set, the single place the barrier will go.
+ */
+#include "table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtins.h"
+#include "trap.h"
+
+struct vm_tab {
+  vm_table rec; /* {base, length}: what generated code reads */
+  uint64_t max;
+  uint64_t cap; /* allocated elements */
+  bool is64;
+  bool funcref;
+};
+
+/* Kiln's cap on table length, whatever the declared maximum: 10^7 elements
+ * (80 MB of funcrefs), as in other engines. */
+enum { TABLE_LIMIT = 10000000 };
+
+static size_t elem_size(const vm_tab *t) { return t->funcref ? 8 : 4; }
+
+static void put(vm_tab *t, uint64_t i, uint64_t v) {
+  if (t->funcref)
+    ((uint64_t *)t->rec.base)[i] = v;
+  else
+    ((uint32_t *)t->rec.base)[i] = (uint32_t)v;
+}
+
+static uint64_t take(const vm_tab *t, uint64_t i) {
+  return t->funcref ? ((uint64_t *)t->rec.base)[i] : ((uint32_t *)t->rec.base)[i];
+}
+
+vm_tab *vm_tab_new(uint64_t min, uint64_t max, bool is64, bool funcref, uint64_t init,
+                   char *err, size_t errlen) {
+  if (min > TABLE_LIMIT) {
+    snprintf(err, errlen, "table of %llu elements exceeds Kiln's limit of %u",
+             (unsigned long long)min, TABLE_LIMIT);
+    return NULL;
+  }
+  vm_tab *t = calloc(1, sizeof *t);
+  if (!t) {
+    snprintf(err, errlen, "out of memory for a table");
+    return NULL;
+  }
+  t->max = max;
+  t->is64 = is64;
+  t->funcref = funcref;
+  t->cap = min ? min : 1;
+  t->rec.base = malloc(t->cap * elem_size(t));
+  if (!t->rec.base) {
+    free(t);
+    snprintf(err, errlen, "out of memory for a table of %llu elements", (unsigned long long)min);
+    return NULL;
+  }
+  t->rec.length = min;
+  for (uint64_t i = 0; i < min; i++)
+    put(t, i, init);
+  return t;
+}
+
+void vm_tab_free(vm_tab *t) {
+  if (!t)
+    return;
+  free(t->rec.base);
+  free(t);
+}
+
+vm_table *vm_tab_record(vm_tab *t) { return &t->rec; }
+bool vm_tab_is_funcref(const vm_tab *t) { return t->funcref; }
+uint64_t vm_tab_size(const vm_tab *t) { return t->rec.length; }
+uint64_t vm_tab_max(const vm_tab *t) { return t->max; }
+bool vm_tab_is64(const vm_tab *t) { return t->is64; }
+
+int64_t vm_tab_grow(vm_tab *t, uint64_t delta, uint64_t init) {
+  uint64_t old = t->rec.length;
+  uint64_t limit = t->max < TABLE_LIMIT ? t->max : TABLE_LIMIT;
+  if (delta > limit - old)
+    return -1;
+  uint64_t want = old + delta;
+  if (want > t->cap) {
+    uint64_t cap = t->cap * 2 > want ? t->cap * 2 : want;
+    if (cap > limit)
+      cap = limit;
+    void *p = realloc(t->rec.base, cap * elem_size(t));
+    if (!p)
+      return -1;
+    t->rec.base = p;
+    t->cap = cap;
+  }
+  for (uint64_t i = old; i < want; i++)
+    put(t, i, init);
+  t->rec.length = want;
+  return (int64_t)old;
+}
+
+bool vm_tab_get(const vm_tab *t, uint64_t i, uint64_t *out) {
+  if (i >= t->rec.length)
+    return false;
+  *out = take(t, i);
+  return true;
+}
+
+bool vm_tab_set(vm_tab *t, uint64_t i, uint64_t v) {
+  if (i >= t->rec.length)
+    return false;
+  put(t, i, v);
+  return true;
+}
+
+/* ------------------------------------------------------------------------
+ * Builtins
+ * ---------------------------------------------------------------------- */
+
+static vm_instance_head *instance_of(void *vmctx) {
+  return ((vm_vmctx_header *)vmctx)->instance;
+}
+
+/* [i, i + n) within [0, size)? */
+static bool in_range(uint64_t i, uint64_t n, uint64_t size) {
+  return n <= size && i <= size - n;
+}
+
+int64_t vm_builtin_table_grow(void *vmctx, uint32_t table, uint64_t delta, uint64_t init) {
+  return vm_tab_grow(instance_of(vmctx)->tables[table], delta, init);
+}
+
+void vm_builtin_table_fill(void *vmctx, uint32_t table, uint64_t i, uint64_t v, uint64_t n) {
+  vm_tab *t = instance_of(vmctx)->tables[table];
+  if (!in_range(i, n, t->rec.length))
+    vm_trap_raise(VM_TRAP_TABLE_OOB);
+  for (uint64_t k = 0; k < n; k++)
+    put(t, i + k, v);
+}
+
+void vm_builtin_table_copy(void *vmctx, uint32_t dst, uint32_t src, uint64_t d, uint64_t s,
+                           uint64_t n) {
+  vm_instance_head *inst = instance_of(vmctx);
+  vm_tab *td = inst->tables[dst], *ts = inst->tables[src];
+  if (!in_range(d, n, td->rec.length) || !in_range(s, n, ts->rec.length))
+    vm_trap_raise(VM_TRAP_TABLE_OOB);
+  /* same element size (validation: same hierarchy); overlap-safe */
+  memmove((char *)td->rec.base + d * elem_size(td), (char *)ts->rec.base + s * elem_size(ts),
+          n * elem_size(td));
+}
+
+void vm_builtin_table_init(void *vmctx, uint32_t table, uint32_t elem, uint64_t d, uint32_t s,
+                           uint32_t n) {
+  vm_instance_head *inst = instance_of(vmctx);
+  vm_tab *t = inst->tables[table];
+  const vm_elem_seg *seg = &inst->elems[elem];
+  if (!in_range(s, n, seg->len) || !in_range(d, n, t->rec.length))
+    vm_trap_raise(VM_TRAP_TABLE_OOB);
+  for (uint32_t k = 0; k < n; k++)
+    put(t, d + k, seg->items[s + k]);
+}
+
+void vm_builtin_elem_drop(void *vmctx, uint32_t elem) {
+  vm_elem_seg *seg = &instance_of(vmctx)->elems[elem];
+  seg->len = 0; /* the items stay allocated until the instance dies */
+}
+
+void vm_builtin_table_set(void *vmctx, uint32_t table, uint64_t i, uint64_t v) {
+  if (!vm_tab_set(instance_of(vmctx)->tables[table], i, v))
+    vm_trap_raise(VM_TRAP_TABLE_OOB);
+}

@@ -1,0 +1,48 @@
+/* vm/table.h — tables: the runtime objects behind vm_table records, and the
+ * table builtins generated code calls (grow, fill, copy, init, elem.drop,
+ * set of GC references).
+ *
+ * A table holds 64-bit words per element in memory of its own: vm_funcref
+ * pointers for func-hierarchy tables (8 bytes each, read inline by
+ * generated code), 32-bit GC references otherwise (4 bytes each).  Growing
+ * may move the elements; generated code reloads the base on every access.
+ */
+#ifndef KILN_VM_TABLE_H
+#define KILN_VM_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmctx.h"
+
+typedef struct vm_tab vm_tab;
+
+/* A table of `min` elements (at most `max`, UINT64_MAX for none) filled
+ * with `init` (a funcref pointer or a GC reference as a 64-bit word).
+ * NULL with a message if it cannot be allocated. */
+vm_tab *vm_tab_new(uint64_t min, uint64_t max, bool is64, bool funcref, uint64_t init,
+                   char *err, size_t errlen);
+void vm_tab_free(vm_tab *t);
+vm_table *vm_tab_record(vm_tab *t);
+bool vm_tab_is_funcref(const vm_tab *t);
+uint64_t vm_tab_size(const vm_tab *t);
+uint64_t vm_tab_max(const vm_tab *t);
+bool vm_tab_is64(const vm_tab *t);
+/* table.grow: the old size, or -1 (beyond max or out of memory). */
+int64_t vm_tab_grow(vm_tab *t, uint64_t delta, uint64_t init);
+/* Element access; false if i is out of bounds. */
+bool vm_tab_get(const vm_tab *t, uint64_t i, uint64_t *out);
+bool vm_tab_set(vm_tab *t, uint64_t i, uint64_t v);
+
+/* Builtins (vmctx.h signatures). */
+int64_t vm_builtin_table_grow(void *vmctx, uint32_t table, uint64_t delta, uint64_t init);
+void vm_builtin_table_fill(void *vmctx, uint32_t table, uint64_t i, uint64_t v, uint64_t n);
+void vm_builtin_table_copy(void *vmctx, uint32_t dst, uint32_t src, uint64_t d, uint64_t s,
+                           uint64_t n);
+void vm_builtin_table_init(void *vmctx, uint32_t table, uint32_t elem, uint64_t d, uint32_t s,
+                           uint32_t n);
+void vm_builtin_elem_drop(void *vmctx, uint32_t elem);
+void vm_builtin_table_set(void *vmctx, uint32_t table, uint64_t i, uint64_t v);
+
+#endif

@@ -1,0 +1,178 @@
+/* vm/vmctx.h — the VM data layout: what generated code reads at run time.
+ *
+ * The one header shared by vm/ and jit/ (docs/jit.md).  It defines the
+ * records generated code dereferences (function references, memories,
+ * tables, global slots, data and element segments), the builtins table,
+ * the instance head builtins use, and vm_layout: the offset of
+ * every part of an instance's vmctx, computed in one place
+ * (vm_layout_compute, vm/layout.c) and handed to the compiler, which never
+ * computes an offset itself.
+ *
+ * Nothing here may change without recompiling every cached object: the
+ * cache key includes KILN_VMCTX_ABI.
+ */
+#ifndef KILN_VM_VMCTX_H
+#define KILN_VM_VMCTX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KILN_VMCTX_ABI 1u
+
+/* A function reference (funcref values are pointers to these).  The array
+ * entry is a per-type trampoline: array_entry(typed_entry, vmctx, values),
+ * with 16 bytes per value, arguments in and results out. */
+typedef struct vm_funcref {
+  void *typed_entry; /* tailcc R f(ptr vmctx, params...) */
+  void (*array_entry)(void *typed_entry, void *vmctx, void *values);
+  uint32_t type_id;  /* canonical type id in the engine's registry */
+  uint32_t pad_;
+  void *vmctx;       /* the callee's vmctx (or a host function's context) */
+} vm_funcref;
+
+/* A linear memory as generated code sees it. */
+typedef struct vm_memory {
+  uint8_t *base;
+  uint64_t length; /* bytes */
+} vm_memory;
+
+/* A table as generated code sees it: funcref tables hold vm_funcref
+ * pointers (8 bytes), every other table 32-bit GC references. */
+typedef struct vm_table {
+  void *base;
+  uint64_t length; /* elements */
+} vm_table;
+
+/* A global's storage: 16 bytes, any value type. */
+typedef union vm_global {
+  int32_t i32;
+  int64_t i64;
+  float f32;
+  double f64;
+  uint8_t v128[16];
+  vm_funcref *funcref;
+  uint32_t gcref;
+} vm_global;
+
+/* The builtins table: functions of libkiln that generated code calls
+ * through vmctx (no relocations against libkiln).  Signatures are C's. */
+typedef enum vm_builtin {
+  VM_BI_TRAP,          /* _Noreturn void (void *vmctx, uint32_t trap_code) */
+  VM_BI_MEMORY_GROW,   /* int64_t (void *vmctx, uint32_t mem, uint64_t delta) */
+  /* Tables: values are passed as 64-bit words (a vm_funcref pointer, or a
+   * 32-bit GC reference zero-extended); these go through the write barrier
+   * (gc/) for GC references.  Index arguments are 64-bit (table64). */
+  VM_BI_TABLE_GROW,    /* int64_t (void *vmctx, uint32_t table, uint64_t delta, uint64_t init) */
+  VM_BI_TABLE_FILL,    /* void (void *vmctx, uint32_t table, uint64_t i, uint64_t val, uint64_t n) */
+  VM_BI_TABLE_COPY,    /* void (void *vmctx, uint32_t dst, uint32_t src, uint64_t d, uint64_t s, uint64_t n) */
+  VM_BI_TABLE_INIT,    /* void (void *vmctx, uint32_t table, uint32_t elem, uint64_t d, uint32_t s, uint32_t n) */
+  VM_BI_ELEM_DROP,     /* void (void *vmctx, uint32_t elem) */
+  VM_BI_TABLE_SET,     /* void (void *vmctx, uint32_t table, uint64_t i, uint64_t val): GC refs */
+  VM_BI_COUNT_
+} vm_builtin;
+
+/* A data segment as generated code sees it: memory.init copies from it,
+ * data.drop sets len to 0 (the bytes belong to the module). */
+typedef struct vm_data {
+  const uint8_t *ptr;
+  uint64_t len;
+} vm_data;
+
+/* An element segment: its references as 64-bit words (vm_funcref pointers
+ * or zero-extended GC references), written by the init routine into storage
+ * the instance provides; len is 0 once dropped. */
+typedef struct vm_elem_seg {
+  uint64_t *items;
+  uint64_t len;
+} vm_elem_seg;
+
+struct vm_mem;
+struct vm_tab;
+/* What vmctx->instance points to starts with this: builtins reach an
+ * instance's memories, tables and element segments through it (index
+ * spaces as in the module: imports first).  elems points into the vmctx. */
+typedef struct vm_instance_head {
+  struct vm_mem **mems;
+  struct vm_tab **tables;
+  vm_elem_seg *elems;
+} vm_instance_head;
+
+/* Trap codes passed to VM_BI_TRAP and reported by the signal handler. */
+typedef enum vm_trap_code {
+  VM_TRAP_NONE = 0,
+  VM_TRAP_UNREACHABLE,
+  VM_TRAP_MEMORY_OOB,
+  VM_TRAP_TABLE_OOB,       /* table.get/set/... out of bounds */
+  VM_TRAP_UNDEFINED_ELEM,  /* call_indirect past the table's end */
+  VM_TRAP_INDIRECT_NULL,
+  VM_TRAP_INDIRECT_TYPE,
+  VM_TRAP_INT_DIV_ZERO,
+  VM_TRAP_INT_OVERFLOW,
+  VM_TRAP_BAD_CONVERSION,
+  VM_TRAP_STACK_OVERFLOW,
+  VM_TRAP_UNINIT_ELEM,
+  VM_TRAP_NULL_REF,
+  VM_TRAP_COUNT_
+} vm_trap_code;
+
+/* The fixed header of every vmctx. */
+typedef struct vm_vmctx_header {
+  uintptr_t stack_limit;     /* prologues trap when sp goes below it */
+  const void *const *builtins;
+  void *instance;            /* the owning instance (vm/ internal) */
+  void *store;
+} vm_vmctx_header;
+
+/* Where each part of a module's vmctx lives (byte offsets from vmctx).
+ * Arrays are indexed by the module's index spaces. */
+typedef struct vm_layout {
+  uint32_t size;          /* total bytes, a multiple of 16 */
+  uint32_t memories;      /* nmems x (vm_memory *) */
+  uint32_t tables;        /* ntables x (vm_table *) */
+  uint32_t global_ptrs;   /* nglobal_imports x (vm_global *) */
+  uint32_t globals;       /* defined globals: x 16-byte vm_global, 16-aligned */
+  uint32_t func_imports;  /* nfunc_imports x (vm_funcref *) */
+  uint32_t funcs;         /* defined functions: x vm_funcref */
+  uint32_t type_ids;      /* ntypes x uint32_t canonical ids */
+  uint32_t datas;         /* ndatas x vm_data */
+  uint32_t elems;         /* nelems x vm_elem_seg */
+} vm_layout;
+
+/* Offsets of single entries, so that no caller multiplies by hand. */
+static inline uint32_t vm_off_memory(const vm_layout *l, uint32_t i) {
+  return l->memories + 8 * i;
+}
+static inline uint32_t vm_off_table(const vm_layout *l, uint32_t i) {
+  return l->tables + 8 * i;
+}
+static inline uint32_t vm_off_global_ptr(const vm_layout *l, uint32_t i) {
+  return l->global_ptrs + 8 * i; /* i: import index (< nglobal_imports) */
+}
+static inline uint32_t vm_off_global(const vm_layout *l, uint32_t i) {
+  return l->globals + 16 * i;    /* i: defined index (global - imports) */
+}
+static inline uint32_t vm_off_func_import(const vm_layout *l, uint32_t i) {
+  return l->func_imports + 8 * i;
+}
+static inline uint32_t vm_off_func(const vm_layout *l, uint32_t i) {
+  return l->funcs + (uint32_t)sizeof(vm_funcref) * i; /* i: defined index */
+}
+static inline uint32_t vm_off_type_id(const vm_layout *l, uint32_t t) {
+  return l->type_ids + 4 * t;
+}
+static inline uint32_t vm_off_data(const vm_layout *l, uint32_t d) {
+  return l->datas + (uint32_t)sizeof(vm_data) * d;
+}
+static inline uint32_t vm_off_elem(const vm_layout *l, uint32_t e) {
+  return l->elems + (uint32_t)sizeof(vm_elem_seg) * e;
+}
+
+/* Header field offsets. */
+#define VM_OFF_STACK_LIMIT ((uint32_t)offsetof(vm_vmctx_header, stack_limit))
+#define VM_OFF_BUILTINS ((uint32_t)offsetof(vm_vmctx_header, builtins))
+
+struct fe_module;
+/* Lays out the vmctx of module m. */
+void vm_layout_compute(const struct fe_module *m, vm_layout *out);
+
+#endif
