@@ -221,8 +221,10 @@ static bool lower_all(jit_module *jm, char *err, size_t errlen) {
   jm->ec.func = FE_NO_FUNC;
   jit_emit_init(jm);
   for (uint32_t t = 0; t < jm->m->ntypes; t++)
-    if (jm->m->types[t].kind == FE_COMP_FUNC)
+    if (jm->m->types[t].kind == FE_COMP_FUNC) {
       jit_emit_trampoline(jm, t);
+      jit_emit_host_trampoline(jm, t);
+    }
   return true;
 }
 

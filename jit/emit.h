@@ -163,6 +163,8 @@ bool jit_compile(const jit_request *req, jit_object *out, char *err, size_t errl
 void jit_free_object(jit_object *obj);
 /* Emits the array-call trampoline of function type t ("kiln_a<t>"). */
 void jit_emit_trampoline(jit_module *jm, uint32_t t);
+/* Emits the host trampoline of function type t ("kiln_h<t>"). */
+void jit_emit_host_trampoline(jit_module *jm, uint32_t t);
 /* Emits the module's init routine, void kiln_init(ptr vmctx) (C calling
  * convention), which performs the spec's instantiation steps after the
  * instance's objects exist (docs/jit.md). */

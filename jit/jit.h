@@ -48,6 +48,11 @@ typedef struct jit_request {
  *               functions only), tailcc
  *   kiln_a<T>   the array-call trampoline of function type T (module type
  *               index): void (ptr typed_entry, ptr vmctx, ptr values)
+ *   kiln_h<T>   the host trampoline of function type T: a typed entry
+ *               (tailcc, same signature as kiln_f of type T) whose vmctx is
+ *               a host function's context; it spills the arguments into a
+ *               values area, calls VM_BI_CALL_HOST(ctx, values) and returns
+ *               the results from it
  *   kiln_init   the init routine: void (ptr vmctx), C calling convention */
 typedef struct jit_object {
   uint8_t *bytes; /* malloc'ed; free with free_object */

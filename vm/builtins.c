@@ -2,6 +2,7 @@
  * another concept's file (see builtins.h). */
 #include "builtins.h"
 
+#include "host.h"
 #include "table.h"
 #include "trap.h"
 
@@ -32,5 +33,6 @@ const void *const vm_builtins[VM_BI_COUNT_] = {
     [VM_BI_TABLE_INIT] = (const void *)vm_builtin_table_init,
     [VM_BI_ELEM_DROP] = (const void *)vm_builtin_elem_drop,
     [VM_BI_TABLE_SET] = (const void *)vm_builtin_table_set,
+    [VM_BI_CALL_HOST] = (const void *)vm_builtin_call_host,
 };
-_Static_assert(VM_BI_TABLE_SET + 1 == VM_BI_COUNT_, "every builtin has its slot");
+_Static_assert(VM_BI_CALL_HOST + 1 == VM_BI_COUNT_, "every builtin has its slot");

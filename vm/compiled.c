@@ -19,6 +19,7 @@ void vm_compiled_free(vm_compiled *c) {
   vm_code_free(c->code);
   free(c->entries);
   free(c->trampolines);
+  free(c->host_trampolines);
   free(c);
 }
 
@@ -57,7 +58,8 @@ vm_compiled *vm_compiled_new(const fe_module *m, unsigned opt_level, char *err, 
   uint32_t ndefined = m->nfuncs - m->nfunc_imports;
   c->entries = calloc(ndefined ? ndefined : 1, sizeof *c->entries);
   c->trampolines = calloc(m->ntypes ? m->ntypes : 1, sizeof *c->trampolines);
-  if (!c->entries || !c->trampolines) {
+  c->host_trampolines = calloc(m->ntypes ? m->ntypes : 1, sizeof *c->host_trampolines);
+  if (!c->entries || !c->trampolines || !c->host_trampolines) {
     snprintf(err, errlen, "out of memory");
     goto fail;
   }
@@ -71,6 +73,8 @@ vm_compiled *vm_compiled_new(const fe_module *m, unsigned opt_level, char *err, 
     if (!p)
       goto fail;
     memcpy(&c->trampolines[t], &p, sizeof p);
+    if (!(c->host_trampolines[t] = symbol(c, "kiln_h%u", t, err, errlen)))
+      goto fail;
   }
   void *init = vm_code_symbol(c->code, "kiln_init");
   if (!init) {

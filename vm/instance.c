@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "builtins.h"
+#include "host.h"
 
 static uint8_t *vmctx_alloc(size_t size) {
   void *p = NULL;
@@ -58,6 +59,7 @@ void vm_instance_free(vm_instance *inst) {
   free(inst->head.mems);
   free(inst->head.tables);
   free(inst->elem_items);
+  free(inst->host_links);
   free(inst->vmctx);
   free(inst);
 }
@@ -97,9 +99,19 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
   for (uint32_t i = 0; i < m->nimports; i++) {
     const vm_extern_ref *x = &imports[i];
     switch (m->imports[i].kind) {
-    case FE_EXT_FUNC:
-      memcpy(vmctx + vm_off_func_import(l, nf++), &x->u.func, sizeof(void *));
+    case FE_EXT_FUNC: {
+      vm_funcref *fr = x->u.func;
+      if (vm_funcref_is_host(fr)) {
+        /* a host function: link a copy whose typed entry is this module's
+         * host trampoline for the import's type */
+        vm_funcref *link = &inst->host_links[nf];
+        *link = *fr;
+        link->typed_entry = c->host_trampolines[m->funcs[nf].type];
+        fr = link;
+      }
+      memcpy(vmctx + vm_off_func_import(l, nf++), &fr, sizeof(void *));
       break;
+    }
     case FE_EXT_TABLE:
       inst->head.tables[nt++] = x->u.table;
       break;
@@ -192,7 +204,8 @@ vm_instance *vm_instance_new(const fe_module *m, const vm_compiled *c,
   inst->vmctx = vmctx_alloc(c->layout.size);
   inst->head.mems = calloc(m->nmems ? m->nmems : 1, sizeof *inst->head.mems);
   inst->head.tables = calloc(m->ntables ? m->ntables : 1, sizeof *inst->head.tables);
-  if (!inst->vmctx || !inst->head.mems || !inst->head.tables) {
+  inst->host_links = calloc(m->nfunc_imports ? m->nfunc_imports : 1, sizeof *inst->host_links);
+  if (!inst->vmctx || !inst->head.mems || !inst->head.tables || !inst->host_links) {
     snprintf(err, errlen, "out of memory");
     vm_instance_free(inst);
     return NULL;

@@ -34,6 +34,7 @@ typedef struct vm_compiled {
   void (*init)(void *vmctx);
   void **entries;                  /* per defined function: typed entry */
   void (**trampolines)(void *, void *, void *); /* per type index (func types) */
+  void **host_trampolines;         /* per type index: kiln_h<T> typed entries */
   uintptr_t text_start;            /* registered with the trap handler */
   size_t text_len;
 } vm_compiled;
@@ -62,6 +63,7 @@ typedef struct vm_instance {
   void *store;
   uint32_t nmems, ntables;
   uint64_t *elem_items;  /* one allocation for every segment's items */
+  vm_funcref *host_links; /* imported host functions, linked (vm/host.h) */
 } vm_instance;
 
 /* Engine-level limits an instance is created under. */

@@ -68,6 +68,7 @@ typedef enum vm_builtin {
   VM_BI_TABLE_INIT,    /* void (void *vmctx, uint32_t table, uint32_t elem, uint64_t d, uint32_t s, uint32_t n) */
   VM_BI_ELEM_DROP,     /* void (void *vmctx, uint32_t elem) */
   VM_BI_TABLE_SET,     /* void (void *vmctx, uint32_t table, uint64_t i, uint64_t val): GC refs */
+  VM_BI_CALL_HOST,     /* void (void *host_ctx, void *values): a host function */
   VM_BI_COUNT_
 } vm_builtin;
 
@@ -115,7 +116,9 @@ typedef enum vm_trap_code {
   VM_TRAP_COUNT_
 } vm_trap_code;
 
-/* The fixed header of every vmctx. */
+/* The fixed header of every vmctx — and of every host function's context,
+ * so that the host trampolines (kiln_h<T>, jit.h) find the builtins table
+ * and the stack limit the same way Wasm functions do. */
 typedef struct vm_vmctx_header {
   uintptr_t stack_limit;     /* prologues trap when sp goes below it */
   const void *const *builtins;

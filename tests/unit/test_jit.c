@@ -17,6 +17,7 @@
 
 #include "frontend/module.h"
 #include "frontend/types.h"
+#include "vm/host.h"
 #include "vm/instance.h"
 
 #ifndef JIT_TEST_DIR
@@ -31,7 +32,10 @@ typedef struct loaded {
   bool trapped;
 } loaded;
 
-static void load(loaded *l, const char *name) {
+static void load_with(loaded *l, const char *name, const vm_extern_ref *imports);
+static void load(loaded *l, const char *name) { load_with(l, name, NULL); }
+
+static void load_with(loaded *l, const char *name, const vm_extern_ref *imports) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s.wasm", JIT_TEST_DIR, name);
   FILE *fp = fopen(path, "rb");
@@ -49,7 +53,7 @@ static void load(loaded *l, const char *name) {
     fail_msg("compile: %s", err);
   vm_limits lim = {65536};
   vm_trap_info t;
-  l->inst = vm_instance_new(l->m, l->c, NULL, &lim, NULL, &l->trapped, &t, err, sizeof err);
+  l->inst = vm_instance_new(l->m, l->c, imports, &lim, NULL, &l->trapped, &t, err, sizeof err);
   if (!l->inst)
     fail_msg("instantiate: %s", err);
 }
@@ -139,10 +143,87 @@ static void test_instance(void **state) {
   unload(&l);
 }
 
+/* Host functions: (i32 i32) -> i32 adds; (i64) -> (i32 i64 f32 f64)
+ * spreads its argument; () -> () traps. */
+static void host_add(vm_host_func *hf, void *values) {
+  (void)hf;
+  uint32_t *v = values;
+  v[0] = v[0] + v[4]; /* 16-byte slots: v[4] is the second value */
+}
+static void host_four(vm_host_func *hf, void *values) {
+  (void)hf;
+  uint8_t *v = values;
+  int64_t x;
+  memcpy(&x, v, 8);
+  int32_t a = (int32_t)x;
+  float c = (float)x / 2;
+  double d = (double)x * 3;
+  memcpy(v + 0, &a, 4);
+  memcpy(v + 16, &x, 8);
+  memcpy(v + 32, &c, 4);
+  memcpy(v + 48, &d, 8);
+}
+static void host_boom(vm_host_func *hf, void *values) {
+  (void)hf;
+  (void)values;
+  vm_trap_raise(VM_TRAP_UNREACHABLE);
+}
+
+static void test_host_calls(void **state) {
+  (void)state;
+  /* canonical ids come from the module's own registry: load it once to
+   * learn them, then instantiate with host functions of those types */
+  loaded probe;
+  probe.reg = fe_typereg_new();
+  char path[512];
+  snprintf(path, sizeof path, "%s/host.wasm", JIT_TEST_DIR);
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  static uint8_t buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf, fp);
+  fclose(fp);
+  fe_error e;
+  fe_module *m = fe_module_new(probe.reg, buf, n, &e);
+  assert_non_null(m);
+  vm_host_func *add = vm_host_func_new(m->types[0].canon, host_add, NULL);
+  vm_host_func *four = vm_host_func_new(m->types[1].canon, host_four, NULL);
+  vm_host_func *boom = vm_host_func_new(m->types[2].canon, host_boom, NULL);
+  vm_extern_ref imports[3] = {{FE_EXT_FUNC, {.func = &add->funcref}},
+                              {FE_EXT_FUNC, {.func = &four->funcref}},
+                              {FE_EXT_FUNC, {.func = &boom->funcref}}};
+  char err[512];
+  vm_compiled *c = vm_compiled_new(m, 2, err, sizeof err);
+  if (!c)
+    fail_msg("compile: %s", err);
+  vm_limits lim = {65536};
+  vm_trap_info t;
+  bool trapped;
+  loaded l = {probe.reg, m, c, NULL, false};
+  l.inst = vm_instance_new(m, c, imports, &lim, NULL, &trapped, &t, err, sizeof err);
+  assert_non_null(l.inst);
+  assert_int_equal(call_i32(&l, 3, 0, 0), 0);
+  uint64_t v[4][2] = {{20}, {22}, {100}};
+  assert_true(vm_invoke(vm_instance_func(l.inst, 3), v, &t));
+  assert_int_equal((uint32_t)v[0][0], 142);
+  memset(v, 0, sizeof v);
+  v[0][0] = 10;
+  assert_true(vm_invoke(vm_instance_func(l.inst, 4), v, &t));
+  double d;
+  memcpy(&d, v[0], 8);
+  assert_true(d == 5.0 + 30.0);
+  assert_false(vm_invoke(vm_instance_func(l.inst, 5), v, &t));
+  assert_int_equal(t.code, VM_TRAP_UNREACHABLE);
+  unload(&l);
+  vm_host_func_free(add);
+  vm_host_func_free(four);
+  vm_host_func_free(boom);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basics),
       cmocka_unit_test(test_instance),
+      cmocka_unit_test(test_host_calls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
