@@ -501,6 +501,17 @@ static uint32_t scan_call_area(jit_func *f) {
  * Skipping dead code
  * ---------------------------------------------------------------------- */
 
+/* Advances over a block type. */
+static void skip_blocktype(fe_reader *r, uint32_t ntypes) {
+  uint8_t b = fe_peek_u8(r);
+  if (b == 0x40)
+    r->p++;
+  else if ((b & 0xc0) == 0x40)
+    (void)fe_read_valtype(r, ntypes);
+  else
+    (void)fe_read_s33(r);
+}
+
 /* Advances over the immediates of op without lowering it. */
 static void skip_immediates(jit_func *f, const fe_opinfo *info) {
   fe_reader *r = &f->r;
@@ -508,16 +519,9 @@ static void skip_immediates(jit_func *f, const fe_opinfo *info) {
   switch ((fe_imm)info->imm) {
   case FE_IMM_NONE:
     break;
-  case FE_IMM_BLOCK: {
-    uint8_t b = fe_peek_u8(r);
-    if (b == 0x40)
-      r->p++;
-    else if ((b & 0xc0) == 0x40)
-      (void)fe_read_valtype(r, ntypes);
-    else
-      (void)fe_read_s33(r);
+  case FE_IMM_BLOCK:
+    skip_blocktype(r, ntypes);
     break;
-  }
   case FE_IMM_LABEL: case FE_IMM_FUNC: case FE_IMM_TYPE: case FE_IMM_LOCAL:
   case FE_IMM_GLOBAL: case FE_IMM_TABLE: case FE_IMM_MEM: case FE_IMM_DATA:
   case FE_IMM_ELEM: case FE_IMM_TAG:
@@ -569,13 +573,7 @@ static void skip_immediates(jit_func *f, const fe_opinfo *info) {
     (void)fe_read_heaptype(r, ntypes, true);
     break;
   case FE_IMM_TRY_TABLE: {
-    uint8_t b = fe_peek_u8(r);
-    if (b == 0x40)
-      r->p++;
-    else if ((b & 0xc0) == 0x40)
-      (void)fe_read_valtype(r, ntypes);
-    else
-      (void)fe_read_s33(r);
+    skip_blocktype(r, ntypes);
     uint32_t n = fe_read_u32(r);
     for (uint32_t i = 0; i < n; i++) {
       uint8_t kind = fe_read_u8(r);
