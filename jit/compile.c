@@ -2,11 +2,14 @@
  * context and target machine, the declarations of every function, lowering
  * (emit_*.c), the pass pipeline and object emission.
  *
- * One LLVM module per Wasm module, so that LLVM can inline across
- * functions; functions are named kiln_f<index> and trampolines kiln_a<type>
- * (jit.h), all with hidden visibility so that calls between them are
- * direct.  The target is the host (its CPU and features), PIC with the
- * small code model: the object can be loaded anywhere (vm/code.c).
+ * The defined functions are split into contiguous partitions of similar
+ * code size, one per thread (small modules: one), each lowered into its own
+ * LLVM context and module and emitted as its own object, so that LLVM can
+ * inline within a partition and partitions compile in parallel.  Calls
+ * inside a partition are direct (hidden symbols); calls across partitions
+ * go through the callee's vm_funcref in vmctx, so objects are independent.
+ * The target is the host (its CPU and features), PIC with the small code
+ * model: the objects can be loaded anywhere (vm/code.c).
  */
 #include "emit.h"
 
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Target.h>
@@ -145,9 +149,10 @@ static void init_types(jit_module *jm) {
   jm->a_frame_pointer = LLVMCreateStringAttribute(c, "frame-pointer", 13, "all", 3);
 }
 
-static void declare_functions(jit_module *jm) {
+/* Declares the functions [first, last) of this partition. */
+static void declare_functions(jit_module *jm, uint32_t first, uint32_t last) {
   const fe_module *m = jm->m;
-  for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+  for (uint32_t i = first; i < last; i++) {
     char name[32];
     snprintf(name, sizeof name, "kiln_f%u", i);
     LLVMValueRef fn = LLVMAddFunction(jm->mod, name, jit_fn_type(jm, m->funcs[i].type));
@@ -197,45 +202,63 @@ static bool emit_object(jit_module *jm, LLVMTargetMachineRef tm, unsigned opt,
   return true;
 }
 
+/* ------------------------------------------------------------------------
+ * Partitions
+ * ---------------------------------------------------------------------- */
+
+/* One partition: the defined functions [first, last), compiled into one
+ * object on one thread; partition 0 also gets the init routine and the
+ * trampolines (jit.h). */
+typedef struct partition {
+  const jit_request *req;
+  uint32_t first, last;
+  bool extras;
+  bool ok;
+  jit_object obj;
+  char err[512];
+} partition;
+
 /* Lowering reads validated bodies, so a reader error here means the
  * compiler and the validator disagree (or an instruction the compiler does
  * not support yet): it is reported, not raised past this point. */
-static bool lower_all(jit_module *jm, char *err, size_t errlen) {
+static bool lower_partition(jit_module *jm, partition *p) {
   jmp_buf jb;
   jm->ec = (fe_errctx){&jm->err, &jb, FE_SEC_CODE, FE_NO_FUNC};
-  volatile uint32_t i = jm->m->nfunc_imports;
+  volatile uint32_t i = p->first;
   if (setjmp(jb)) {
     jit_func_release(jm->cur);
     char line[256];
     fe_error_format(&jm->err, line, sizeof line);
     if (jm->err.func == FE_NO_FUNC)
-      snprintf(err, errlen, "cannot compile the init routine: %s", line);
+      snprintf(p->err, sizeof p->err, "cannot compile the init routine: %s", line);
     else
-      snprintf(err, errlen, "cannot compile function %u: %s", (unsigned)i, line);
+      snprintf(p->err, sizeof p->err, "cannot compile function %u: %s", (unsigned)i, line);
     return false;
   }
-  for (; i < jm->m->nfuncs; i++) {
+  for (; i < p->last; i++) {
     jm->ec.func = i;
     jit_emit_function(jm, i);
   }
-  jm->ec.func = FE_NO_FUNC;
-  jit_emit_init(jm);
-  for (uint32_t t = 0; t < jm->m->ntypes; t++)
-    if (jm->m->types[t].kind == FE_COMP_FUNC) {
-      jit_emit_trampoline(jm, t);
-      jit_emit_host_trampoline(jm, t);
-    }
+  if (p->extras) {
+    jm->ec.func = FE_NO_FUNC;
+    jit_emit_init(jm);
+    for (uint32_t t = 0; t < jm->m->ntypes; t++)
+      if (jm->m->types[t].kind == FE_COMP_FUNC) {
+        jit_emit_trampoline(jm, t);
+        jit_emit_host_trampoline(jm, t);
+      }
+  }
   return true;
 }
 
-bool jit_compile(const jit_request *req, jit_object *out, char *err,
-                        size_t errlen) {
-  pthread_once(&llvm_once, llvm_init);
-  memset(out, 0, sizeof *out);
+/* Compiles one partition with its own LLVM context and target machine, so
+ * that partitions run on threads without sharing LLVM state. */
+static void compile_partition(partition *p) {
+  const jit_request *req = p->req;
   const fe_module *m = req->module;
-  LLVMTargetMachineRef tm = make_target(req->opt_level, err, errlen);
+  LLVMTargetMachineRef tm = make_target(req->opt_level, p->err, sizeof p->err);
   if (!tm)
-    return false;
+    return;
   jit_module jm;
   memset(&jm, 0, sizeof jm);
   jm.m = m;
@@ -252,13 +275,12 @@ bool jit_compile(const jit_request *req, jit_object *out, char *err,
   LLVMDisposeTargetData(td);
   jm.fn_types = calloc(m->ntypes ? m->ntypes : 1, sizeof *jm.fn_types);
   jm.funcs = calloc(m->nfuncs ? m->nfuncs : 1, sizeof *jm.funcs);
-  bool ok = jm.fn_types && jm.funcs;
-  if (!ok)
-    snprintf(err, errlen, "out of memory");
-  if (ok) {
-    declare_functions(&jm);
-    ok = lower_all(&jm, err, errlen) &&
-         emit_object(&jm, tm, req->opt_level, out, err, errlen);
+  if (!jm.fn_types || !jm.funcs) {
+    snprintf(p->err, sizeof p->err, "out of memory");
+  } else {
+    declare_functions(&jm, p->first, p->last);
+    p->ok = lower_partition(&jm, p) &&
+            emit_object(&jm, tm, req->opt_level, &p->obj, p->err, sizeof p->err);
   }
   free(jm.fn_types);
   free(jm.funcs);
@@ -266,12 +288,104 @@ bool jit_compile(const jit_request *req, jit_object *out, char *err,
   LLVMDisposeModule(jm.mod);
   LLVMContextDispose(jm.ctx);
   LLVMDisposeTargetMachine(tm);
+}
+
+static void *partition_thread(void *arg) {
+  compile_partition(arg);
+  return NULL;
+}
+
+/* Default partition size: below it, a thread costs more than it saves. */
+enum { PART_BYTES_DEFAULT = 32 * 1024, MAX_PARTS = 64 };
+
+/* Splits the defined functions into at most `threads` contiguous ranges of
+ * roughly equal code size, each of at least part_bytes (so small modules
+ * stay whole: one object, direct calls everywhere).  Returns the count. */
+static uint32_t plan_partitions(const jit_request *req, partition *parts, uint32_t max) {
+  const fe_module *m = req->module;
+  uint64_t total = 0;
+  for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++)
+    total += m->funcs[i].code.len;
+  uint64_t part_bytes = req->part_bytes ? req->part_bytes : PART_BYTES_DEFAULT;
+  uint64_t n = total / part_bytes;
+  if (n > max)
+    n = max;
+  if (n > m->nfuncs - m->nfunc_imports)
+    n = m->nfuncs - m->nfunc_imports;
+  if (n == 0)
+    n = 1;
+  uint64_t target = (total + n - 1) / n, acc = 0;
+  uint32_t k = 0;
+  parts[0].first = m->nfunc_imports;
+  for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+    acc += m->funcs[i].code.len;
+    if (acc >= target * (k + 1) && k + 1 < n && i + 1 < m->nfuncs) {
+      parts[k].last = i + 1;
+      parts[++k].first = i + 1;
+    }
+  }
+  parts[k].last = m->nfuncs;
+  for (uint32_t i = 0; i <= k; i++) {
+    parts[i].req = req;
+    parts[i].extras = i == 0;
+  }
+  return k + 1;
+}
+
+bool jit_compile(const jit_request *req, jit_output *out, char *err, size_t errlen) {
+  pthread_once(&llvm_once, llvm_init);
+  memset(out, 0, sizeof *out);
+  unsigned threads = req->threads;
+  if (threads == 0) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = n > 0 ? (unsigned)n : 1;
+  }
+  partition *parts = calloc(MAX_PARTS, sizeof *parts);
+  if (!parts) {
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  uint32_t n = plan_partitions(req, parts, threads < MAX_PARTS ? threads : MAX_PARTS);
+  pthread_t tids[MAX_PARTS];
+  bool started[MAX_PARTS] = {false};
+  for (uint32_t i = 1; i < n; i++)
+    started[i] = pthread_create(&tids[i], NULL, partition_thread, &parts[i]) == 0;
+  compile_partition(&parts[0]);
+  for (uint32_t i = 1; i < n; i++) {
+    if (started[i])
+      pthread_join(tids[i], NULL);
+    else
+      compile_partition(&parts[i]); /* no thread: compile it here */
+  }
+  bool ok = true;
+  for (uint32_t i = 0; i < n && ok; i++)
+    if (!parts[i].ok) {
+      snprintf(err, errlen, "%s", parts[i].err);
+      ok = false;
+    }
+  if (ok) {
+    out->objects = calloc(n, sizeof *out->objects);
+    if (!out->objects) {
+      snprintf(err, errlen, "out of memory");
+      ok = false;
+    }
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    if (ok)
+      out->objects[i] = parts[i].obj;
+    else
+      free(parts[i].obj.bytes);
+  }
+  if (ok)
+    out->count = n;
+  free(parts);
   return ok;
 }
 
-void jit_free_object(jit_object *obj) {
-  free(obj->bytes);
-  obj->bytes = NULL;
-  obj->size = 0;
+void jit_free_output(jit_output *out) {
+  for (uint32_t i = 0; i < out->count; i++)
+    free(out->objects[i].bytes);
+  free(out->objects);
+  out->objects = NULL;
+  out->count = 0;
 }
-

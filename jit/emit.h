@@ -40,8 +40,9 @@ typedef struct jit_module {
   LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_v128,
       t_ptr;
   LLVMTypeRef *fn_types; /* per module type index (func types), lazily */
-  LLVMValueRef *funcs;   /* per function index: defined functions' LLVM
-                            functions, NULL for imports */
+  LLVMValueRef *funcs;   /* per function index: the LLVM functions of this
+                            partition's functions; NULL for imports and
+                            for functions of other partitions */
   LLVMAttributeRef a_noreturn, a_frame_pointer, a_nounwind, a_cold;
 
   /* error context for the reader (bodies are valid: an error here is a
@@ -159,8 +160,8 @@ void jit_emit_function(jit_module *jm, uint32_t index);
 void jit_func_release(struct jit_func *f);
 
 /* The interface table's compile entries (jit.h). */
-bool jit_compile(const jit_request *req, jit_object *out, char *err, size_t errlen);
-void jit_free_object(jit_object *obj);
+bool jit_compile(const jit_request *req, jit_output *out, char *err, size_t errlen);
+void jit_free_output(jit_output *out);
 /* Emits the array-call trampoline of function type t ("kiln_a<t>"). */
 void jit_emit_trampoline(jit_module *jm, uint32_t t);
 /* Emits the host trampoline of function type t ("kiln_h<t>"). */

@@ -56,7 +56,7 @@ static const jit_interface jit_table = {
     .version = JIT_INTERFACE_VERSION,
     .host_info = jit_host_info_fill,
     .compile = jit_compile,
-    .free_object = jit_free_object,
+    .free_output = jit_free_output,
 };
 
 /* The one exported symbol.  A table rather than many symbols, so that

@@ -20,7 +20,7 @@
 
 #include "vm/vmctx.h"
 
-#define JIT_INTERFACE_VERSION 2u
+#define JIT_INTERFACE_VERSION 3u
 #define JIT_ENTRY_SYMBOL "kiln_jit_interface"
 
 /* What the compiler targets: the host, as LLVM sees it.  Strings are
@@ -40,7 +40,9 @@ struct fe_module;
 typedef struct jit_request {
   const struct fe_module *module;
   const vm_layout *layout;
-  unsigned opt_level; /* 0..3, as LLVM's O0..O3 */
+  unsigned opt_level;  /* 0..3, as LLVM's O0..O3 */
+  unsigned threads;    /* compile threads; 0: one per core */
+  uint32_t part_bytes; /* code bytes per partition at least; 0: default */
 } jit_request;
 
 /* A relocatable ELF object, loaded by vm/code.c.  Its symbols:
@@ -55,20 +57,29 @@ typedef struct jit_request {
  *               the results from it
  *   kiln_init   the init routine: void (ptr vmctx), C calling convention */
 typedef struct jit_object {
-  uint8_t *bytes; /* malloc'ed; free with free_object */
+  uint8_t *bytes; /* malloc'ed */
   size_t size;
 } jit_object;
+
+/* A compiled module: one object per partition of its functions, compiled on
+ * its own thread.  Each object is self-contained (no symbol of one is used
+ * by another): calls between partitions go through the callee's vm_funcref
+ * in vmctx.  Object 0 also holds the trampolines and kiln_init. */
+typedef struct jit_output {
+  jit_object *objects;
+  uint32_t count;
+} jit_output;
 
 typedef struct jit_interface {
   uint32_t version; /* JIT_INTERFACE_VERSION of the object */
   /* Fills *out with the LLVM version and the host description. */
   void (*host_info)(jit_host_info *out);
-  /* Compiles a module into an object.  On failure returns false with a
-   * message in err (a compiler bug or resource failure: the module was
-   * validated). */
-  bool (*compile)(const jit_request *req, jit_object *out, char *err,
+  /* Compiles a module.  On failure returns false with a message in err (a
+   * compiler bug, an unsupported instruction or a resource failure: the
+   * module was validated). */
+  bool (*compile)(const jit_request *req, jit_output *out, char *err,
                   size_t errlen);
-  void (*free_object)(jit_object *obj);
+  void (*free_output)(jit_output *out);
 } jit_interface;
 
 /* The type of the entry point, for dlsym. */

@@ -14,25 +14,65 @@
 void vm_compiled_free(vm_compiled *c) {
   if (!c)
     return;
-  if (c->text_len)
-    vm_trap_unregister_code(c->text_start, c->text_len);
-  vm_code_free(c->code);
+  for (uint32_t i = 0; i < c->ncodes; i++) {
+    uintptr_t start;
+    size_t len;
+    vm_code_text_range(c->codes[i], &start, &len);
+    if (len)
+      vm_trap_unregister_code(start, len);
+    vm_code_free(c->codes[i]);
+  }
+  free(c->codes);
   free(c->entries);
   free(c->trampolines);
   free(c->host_trampolines);
   free(c);
 }
 
-static void *symbol(vm_compiled *c, const char *fmt, uint32_t n, char *err, size_t errlen) {
+/* A symbol that must exist in object `k` (functions: their partition's;
+ * everything else: object 0). */
+static void *symbol_in(vm_code *code, const char *fmt, uint32_t n, char *err, size_t errlen) {
   char name[32];
   snprintf(name, sizeof name, fmt, n);
-  void *p = vm_code_symbol(c->code, name);
+  void *p = vm_code_symbol(code, name);
   if (!p)
     snprintf(err, errlen, "compiled code lacks %s", name);
   return p;
 }
 
+/* Loads every object, registering its code with the trap handler as it
+ * goes (so that vm_compiled_free unregisters exactly what was). */
+static bool load_objects(vm_compiled *c, const jit_output *out, char *err, size_t errlen) {
+  c->codes = calloc(out->count, sizeof *c->codes);
+  if (!c->codes) {
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  for (uint32_t i = 0; i < out->count; i++) {
+    vm_code *code = vm_code_load(out->objects[i].bytes, out->objects[i].size, NULL, NULL, err,
+                                 errlen);
+    if (!code)
+      return false;
+    uintptr_t start;
+    size_t len;
+    vm_code_text_range(code, &start, &len);
+    if (len && !vm_trap_register_code(start, len)) {
+      vm_code_free(code);
+      snprintf(err, errlen, "out of memory registering code");
+      return false;
+    }
+    c->codes[c->ncodes++] = code;
+  }
+  return true;
+}
+
 vm_compiled *vm_compiled_new(const fe_module *m, unsigned opt_level, char *err, size_t errlen) {
+  vm_compile_opts opts = {opt_level, 0, 0};
+  return vm_compiled_new_ex(m, &opts, err, errlen);
+}
+
+vm_compiled *vm_compiled_new_ex(const fe_module *m, const vm_compile_opts *opts, char *err,
+                                size_t errlen) {
   const char *why = NULL;
   const jit_interface *jit = vm_compiler_load(&why);
   if (!jit) {
@@ -45,15 +85,15 @@ vm_compiled *vm_compiled_new(const fe_module *m, unsigned opt_level, char *err, 
     return NULL;
   }
   vm_layout_compute(m, &c->layout);
-  jit_request req = {m, &c->layout, opt_level};
-  jit_object obj;
-  if (!jit->compile(&req, &obj, err, errlen)) {
+  jit_request req = {m, &c->layout, opts->opt_level, opts->threads, opts->part_bytes};
+  jit_output out;
+  if (!jit->compile(&req, &out, err, errlen)) {
     free(c);
     return NULL;
   }
-  c->code = vm_code_load(obj.bytes, obj.size, NULL, NULL, err, errlen);
-  jit->free_object(&obj);
-  if (!c->code)
+  bool loaded = load_objects(c, &out, err, errlen);
+  jit->free_output(&out);
+  if (!loaded)
     goto fail;
   uint32_t ndefined = m->nfuncs - m->nfunc_imports;
   c->entries = calloc(ndefined ? ndefined : 1, sizeof *c->entries);
@@ -63,31 +103,33 @@ vm_compiled *vm_compiled_new(const fe_module *m, unsigned opt_level, char *err, 
     snprintf(err, errlen, "out of memory");
     goto fail;
   }
-  for (uint32_t i = 0; i < ndefined; i++)
-    if (!(c->entries[i] = symbol(c, "kiln_f%u", m->nfunc_imports + i, err, errlen)))
+  /* each function is in exactly one object: the first that has it */
+  for (uint32_t i = 0; i < ndefined; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "kiln_f%u", m->nfunc_imports + i);
+    for (uint32_t k = 0; k < c->ncodes && !c->entries[i]; k++)
+      c->entries[i] = vm_code_symbol(c->codes[k], name);
+    if (!c->entries[i]) {
+      snprintf(err, errlen, "compiled code lacks %s", name);
       goto fail;
+    }
+  }
   for (uint32_t t = 0; t < m->ntypes; t++) {
     if (m->types[t].kind != FE_COMP_FUNC)
       continue;
-    void *p = symbol(c, "kiln_a%u", t, err, errlen);
+    void *p = symbol_in(c->codes[0], "kiln_a%u", t, err, errlen);
     if (!p)
       goto fail;
     memcpy(&c->trampolines[t], &p, sizeof p);
-    if (!(c->host_trampolines[t] = symbol(c, "kiln_h%u", t, err, errlen)))
+    if (!(c->host_trampolines[t] = symbol_in(c->codes[0], "kiln_h%u", t, err, errlen)))
       goto fail;
   }
-  void *init = vm_code_symbol(c->code, "kiln_init");
+  void *init = vm_code_symbol(c->codes[0], "kiln_init");
   if (!init) {
     snprintf(err, errlen, "compiled code lacks kiln_init");
     goto fail;
   }
   memcpy(&c->init, &init, sizeof init);
-  vm_code_text_range(c->code, &c->text_start, &c->text_len);
-  if (c->text_len && !vm_trap_register_code(c->text_start, c->text_len)) {
-    c->text_len = 0;
-    snprintf(err, errlen, "out of memory registering code");
-    goto fail;
-  }
   return c;
 fail:
   vm_compiled_free(c);

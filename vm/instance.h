@@ -29,19 +29,27 @@
 struct vm_code;
 
 typedef struct vm_compiled {
-  struct vm_code *code;
+  struct vm_code **codes;          /* one per partition (jit.h) */
+  uint32_t ncodes;
   vm_layout layout;
   void (*init)(void *vmctx);
   void **entries;                  /* per defined function: typed entry */
   void (**trampolines)(void *, void *, void *); /* per type index (func types) */
   void **host_trampolines;         /* per type index: kiln_h<T> typed entries */
-  uintptr_t text_start;            /* registered with the trap handler */
-  size_t text_len;
 } vm_compiled;
 
-/* Compiles and loads module m (opt_level 0..3).  NULL with a message if the
- * compiler cannot be loaded or fails. */
+/* How to compile. */
+typedef struct vm_compile_opts {
+  unsigned opt_level;  /* 0..3 */
+  unsigned threads;    /* 0: one per core */
+  uint32_t part_bytes; /* 0: the compiler's default partition size */
+} vm_compile_opts;
+
+/* Compiles and loads module m with default options at opt_level (0..3).
+ * NULL with a message if the compiler cannot be loaded or fails. */
 vm_compiled *vm_compiled_new(const fe_module *m, unsigned opt_level, char *err, size_t errlen);
+vm_compiled *vm_compiled_new_ex(const fe_module *m, const vm_compile_opts *opts, char *err,
+                                size_t errlen);
 void vm_compiled_free(vm_compiled *c);
 
 /* A resolved import, in module import order. */

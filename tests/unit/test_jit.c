@@ -219,11 +219,49 @@ static void test_host_calls(void **state) {
   vm_host_func_free(boom);
 }
 
+/* The basics module split into one partition per function, compiled on 4
+ * threads: calls between partitions go through vmctx (jit.h), and every
+ * result must be what the single-object compile gives. */
+static void test_partitions(void **state) {
+  (void)state;
+  loaded l;
+  char path[512];
+  snprintf(path, sizeof path, "%s/basics.wasm", JIT_TEST_DIR);
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  static uint8_t buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf, fp);
+  fclose(fp);
+  l.reg = fe_typereg_new();
+  fe_error e;
+  l.m = fe_module_new(l.reg, buf, n, &e);
+  assert_non_null(l.m);
+  char err[512];
+  vm_compile_opts opts = {2, 4, 1};
+  l.c = vm_compiled_new_ex(l.m, &opts, err, sizeof err);
+  if (!l.c)
+    fail_msg("compile: %s", err);
+  assert_true(l.c->ncodes > 1);
+  vm_limits lim = {65536};
+  vm_trap_info t;
+  l.inst = vm_instance_new(l.m, l.c, NULL, &lim, NULL, &l.trapped, &t, err, sizeof err);
+  assert_non_null(l.inst);
+  uint64_t v[4][2];
+  assert_int_equal(call_i32(&l, 0, 25, 0), 75025);
+  assert_int_equal(call(&l, 4, 5, 0, v), VM_TRAP_NONE); /* calls function 3 */
+  double d;
+  memcpy(&d, v[0], 8);
+  assert_true(d == 5.25);
+  assert_int_equal(call(&l, 2, 7, 0, v), VM_TRAP_INT_DIV_ZERO);
+  unload(&l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basics),
       cmocka_unit_test(test_instance),
       cmocka_unit_test(test_host_calls),
+      cmocka_unit_test(test_partitions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
