@@ -3,6 +3,7 @@
  * instance needs, and register the code with the trap handler. */
 #include "instance.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,30 @@ static void *symbol_in(vm_code *code, const char *fmt, uint32_t n, char *err, si
   return p;
 }
 
+/* The C library routines LLVM may emit calls to when lowering Wasm
+ * (memory.copy/fill/init become memmove/memset/memcpy; rounding falls back
+ * to libm on CPUs without SSE4.1).  Nothing else may be undefined in an
+ * object: everything else generated code needs comes through vmctx.  The
+ * names are resolved at load time, so cached objects stay address-free. */
+static void *libc_resolver(void *ud, const char *name) {
+  (void)ud;
+  static const struct {
+    const char *name;
+    void *addr;
+  } known[] = {
+      {"memcpy", (void *)memcpy},   {"memmove", (void *)memmove}, {"memset", (void *)memset},
+      {"ceil", (void *)ceil},       {"ceilf", (void *)ceilf},     {"floor", (void *)floor},
+      {"floorf", (void *)floorf},   {"trunc", (void *)trunc},     {"truncf", (void *)truncf},
+      {"roundeven", (void *)roundeven}, {"roundevenf", (void *)roundevenf},
+      {"sqrt", (void *)sqrt},       {"sqrtf", (void *)sqrtf},     {"fmin", (void *)fmin},
+      {"fminf", (void *)fminf},     {"fmax", (void *)fmax},       {"fmaxf", (void *)fmaxf},
+  };
+  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+    if (strcmp(known[i].name, name) == 0)
+      return known[i].addr;
+  return NULL;
+}
+
 /* Loads every object, registering its code with the trap handler as it
  * goes (so that vm_compiled_free unregisters exactly what was). */
 static bool load_objects(vm_compiled *c, const jit_output *out, char *err, size_t errlen) {
@@ -49,8 +74,8 @@ static bool load_objects(vm_compiled *c, const jit_output *out, char *err, size_
     return false;
   }
   for (uint32_t i = 0; i < out->count; i++) {
-    vm_code *code = vm_code_load(out->objects[i].bytes, out->objects[i].size, NULL, NULL, err,
-                                 errlen);
+    vm_code *code = vm_code_load(out->objects[i].bytes, out->objects[i].size, libc_resolver,
+                                 NULL, err, errlen);
     if (!code)
       return false;
     uintptr_t start;
