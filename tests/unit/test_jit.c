@@ -140,6 +140,29 @@ static void test_instance(void **state) {
   assert_int_equal(call(&l, 9, 0, 0, v), VM_TRAP_NONE);   /* memory.fill */
   assert_int_equal(call_i32(&l, 5, 7, 0), 7);
   assert_int_equal(call_i32(&l, 5, 8, 0), 0);
+  /* dynamic lengths: LLVM calls libc's memset/memmove (vm/compiled.c) */
+  memset(v, 0, sizeof v);
+  v[0][0] = 1000;
+  v[1][0] = 0x5a;
+  v[2][0] = 50000;
+  assert_true(vm_invoke(vm_instance_func(l.inst, 12), v, &(vm_trap_info){0}));
+  assert_int_equal(call_i32(&l, 5, 50999, 0), 0x5a);
+  assert_int_equal(call_i32(&l, 5, 51000, 0), 0);
+  memset(v, 0, sizeof v);
+  v[0][0] = 1; /* copy [16, 21) "hello" to 1, overlapping nothing */
+  v[1][0] = 16;
+  v[2][0] = 5;
+  assert_true(vm_invoke(vm_instance_func(l.inst, 11), v, &(vm_trap_info){0}));
+  assert_int_equal(call_i32(&l, 5, 1, 0), 'h');
+  assert_int_equal(call_i32(&l, 5, 5, 0), 'o');
+  memset(v, 0, sizeof v);
+  v[0][0] = 131072 - 4; /* past the end: traps, writes nothing */
+  v[1][0] = 0;
+  v[2][0] = 5;
+  vm_trap_info ti;
+  assert_false(vm_invoke(vm_instance_func(l.inst, 11), v, &ti));
+  assert_int_equal(ti.code, VM_TRAP_MEMORY_OOB);
+  assert_int_equal(call_i32(&l, 5, 131072 - 4, 0), 0);
   unload(&l);
 }
 

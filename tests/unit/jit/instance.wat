@@ -18,4 +18,6 @@
   (func (export "size") (result i32) (memory.size))
   (func (export "fill") (memory.fill (i32.const 0) (i32.const 7) (i32.const 8)))
   (func (export "deep") (param i32) (result i32) (if (result i32) (local.get 0) (then (i32.add (i32.const 1) (call 10 (i32.sub (local.get 0) (i32.const 1))))) (else (i32.const 0))))
+  (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "fill_n") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
 )
