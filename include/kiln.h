@@ -316,6 +316,51 @@ typedef struct kiln_compiler_info {
 WASM_API_EXTERN bool kiln_compiler_info(wasm_engine_t *engine,
                                         kiln_compiler_info_t *info);
 
+/* ------------------------------------------------------------------------
+ * Traps and configuration
+ * ---------------------------------------------------------------------- */
+
+/* What kind of trap a wasm_trap_t is (the standard only gives a message).
+ * KILN_TRAP_HOST: made by wasm_trap_new, i.e. by the embedder — also when a
+ * host callback returned it and it travelled through Wasm code. */
+typedef enum kiln_trap_code {
+  KILN_TRAP_HOST = 0,
+  KILN_TRAP_UNREACHABLE,      /* "unreachable" */
+  KILN_TRAP_MEMORY_OOB,       /* "out of bounds memory access" */
+  KILN_TRAP_TABLE_OOB,        /* "out of bounds table access" */
+  KILN_TRAP_UNDEFINED_ELEM,   /* "undefined element" */
+  KILN_TRAP_INDIRECT_NULL,    /* "null function reference" */
+  KILN_TRAP_INDIRECT_TYPE,    /* "indirect call type mismatch" */
+  KILN_TRAP_INT_DIV_ZERO,     /* "integer divide by zero" */
+  KILN_TRAP_INT_OVERFLOW,     /* "integer overflow" */
+  KILN_TRAP_BAD_CONVERSION,   /* "invalid conversion to integer" */
+  KILN_TRAP_STACK_OVERFLOW,   /* "call stack exhausted" */
+  KILN_TRAP_UNINIT_ELEM,      /* "uninitialized element" */
+  KILN_TRAP_NULL_REF,         /* "null reference" */
+  KILN_TRAP_LINK = 100,       /* wasm_instance_new: an import is missing or
+                                 of the wrong type */
+  KILN_TRAP_RESOURCE,         /* out of memory, the compiler unavailable or
+                                 failing, a bad argument */
+} kiln_trap_code_t;
+
+WASM_API_EXTERN kiln_trap_code_t kiln_trap_code(const wasm_trap_t *);
+
+/* The optimization level modules of engines made with this config are
+ * compiled with, 0..3 (default 2; larger values mean 3). */
+WASM_API_EXTERN void kiln_config_set_opt_level(wasm_config_t *, unsigned level);
+
+/* Compile threads for the modules of an engine made with this config: 0 (the
+ * default) is one per core.  A module's functions are split into partitions
+ * of similar code size compiled in parallel; small modules stay whole. */
+WASM_API_EXTERN void kiln_config_set_compile_threads(wasm_config_t *, unsigned threads);
+
+/* Compiles the module now, rather than at its first instantiation (which
+ * otherwise does it, once; instances share the code).  Returns false with
+ * the reason in *diag (kind KILN_DIAG_UNSUPPORTED) when the compiler cannot
+ * be loaded or does not support an instruction of the module yet.  diag may
+ * be NULL. */
+WASM_API_EXTERN bool kiln_module_compile(wasm_module_t *module, kiln_diagnostic_t *diag);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

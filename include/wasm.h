@@ -7,10 +7,10 @@
  * every function declared here links.  Today that is vectors, configs,
  * engines, stores, the type representations (value, function, global,
  * table, memory, extern, import and export types) and modules (creation,
- * validation, imports, exports, sharing between threads).  Values,
- * references, traps, frames, instances, functions, globals, tables,
- * memories and externs arrive with the JIT issue, together with their
- * implementation.  Kiln's own extensions (v128 and typed references, 64-bit
+ * validation, imports, exports, sharing between threads), values,
+ * function references, traps, functions, globals, tables, memories,
+ * externs and instances.  Frames, foreign objects, host_info and the
+ * module cache are not there yet.  Kiln's own extensions (v128 and typed references, 64-bit
  * limits, tag types, diagnostics) live in kiln.h; docs/api.md describes the
  * whole surface.
  *
@@ -546,12 +546,249 @@ WASM_API_EXTERN void wasm_module_exports(const wasm_module_t *,
                                          own wasm_exporttype_vec_t *out);
 
 /* ------------------------------------------------------------------------
+ * Runtime objects
+ *
+ * Functions, globals, tables, memories and instances belong to the store
+ * they were created in (or instantiated into): the store owns them and
+ * frees them all when it is deleted.  A wasm_func_t, wasm_global_t,
+ * wasm_table_t, wasm_memory_t, wasm_extern_t or wasm_instance_t the
+ * embedder holds is a handle: its _delete frees the handle only, _copy
+ * makes another handle on the same object.  No handle may be used after
+ * its store is deleted.
+ * ---------------------------------------------------------------------- */
+
+/* References.  A funcref value is a wasm_func_t seen as a reference
+ * (wasm_func_as_ref, wasm_ref_as_func); NULL is the null reference.
+ * Kiln does not have host (externref) references yet: externref values are
+ * null. */
+typedef struct wasm_ref_t wasm_ref_t;
+WASM_API_EXTERN void wasm_ref_delete(own wasm_ref_t *);
+WASM_API_EXTERN own wasm_ref_t *wasm_ref_copy(const wasm_ref_t *);
+WASM_API_EXTERN bool wasm_ref_same(const wasm_ref_t *, const wasm_ref_t *);
+
+/* Values.  A reference value owns its wasm_ref_t. */
+typedef struct wasm_val_t {
+  wasm_valkind_t kind;
+  union {
+    int32_t i32;
+    int64_t i64;
+    float32_t f32;
+    float64_t f64;
+    struct wasm_ref_t *ref;
+  } of;
+} wasm_val_t;
+
+WASM_API_EXTERN void wasm_val_delete(own wasm_val_t *v);
+WASM_API_EXTERN void wasm_val_copy(own wasm_val_t *out, const wasm_val_t *);
+
+typedef struct wasm_val_vec_t {
+  size_t size;
+  wasm_val_t *data;
+} wasm_val_vec_t;
+WASM_API_EXTERN void wasm_val_vec_new_empty(own wasm_val_vec_t *out);
+WASM_API_EXTERN void wasm_val_vec_new_uninitialized(own wasm_val_vec_t *out,
+                                                    size_t);
+WASM_API_EXTERN void wasm_val_vec_new(own wasm_val_vec_t *out, size_t,
+                                      own wasm_val_t const[]);
+WASM_API_EXTERN void wasm_val_vec_copy(own wasm_val_vec_t *out,
+                                       const wasm_val_vec_t *);
+WASM_API_EXTERN void wasm_val_vec_delete(own wasm_val_vec_t *);
+
+/* Traps.  A message is a name whose bytes end with a NUL (counted in its
+ * size). */
+typedef wasm_name_t wasm_message_t;
+
+typedef struct wasm_trap_t wasm_trap_t;
+WASM_API_EXTERN void wasm_trap_delete(own wasm_trap_t *);
+WASM_API_EXTERN own wasm_trap_t *wasm_trap_copy(const wasm_trap_t *);
+/* A trap with a copy of the message (a terminating NUL is added if it has
+ * none).  NULL when out of memory. */
+WASM_API_EXTERN own wasm_trap_t *wasm_trap_new(wasm_store_t *store,
+                                               const wasm_message_t *);
+WASM_API_EXTERN void wasm_trap_message(const wasm_trap_t *,
+                                       own wasm_message_t *out);
+
+/* Functions.  A callback receives the arguments and a results vector of
+ * the function's result arity to fill; returning a trap (owned by the
+ * caller) makes the call trap with it. */
+typedef struct wasm_func_t wasm_func_t;
+WASM_API_EXTERN void wasm_func_delete(own wasm_func_t *);
+WASM_API_EXTERN own wasm_func_t *wasm_func_copy(const wasm_func_t *);
+WASM_API_EXTERN bool wasm_func_same(const wasm_func_t *, const wasm_func_t *);
+WASM_API_EXTERN wasm_ref_t *wasm_func_as_ref(wasm_func_t *);
+WASM_API_EXTERN wasm_func_t *wasm_ref_as_func(wasm_ref_t *);
+WASM_API_EXTERN const wasm_ref_t *wasm_func_as_ref_const(const wasm_func_t *);
+WASM_API_EXTERN const wasm_func_t *wasm_ref_as_func_const(const wasm_ref_t *);
+
+typedef own wasm_trap_t *(*wasm_func_callback_t)(const wasm_val_vec_t *args,
+                                                 own wasm_val_vec_t *results);
+typedef own wasm_trap_t *(*wasm_func_callback_with_env_t)(
+    void *env, const wasm_val_vec_t *args, own wasm_val_vec_t *results);
+
+WASM_API_EXTERN own wasm_func_t *wasm_func_new(wasm_store_t *,
+                                               const wasm_functype_t *,
+                                               wasm_func_callback_t);
+/* The finalizer (may be NULL) is called with env when the store is
+ * deleted. */
+WASM_API_EXTERN own wasm_func_t *wasm_func_new_with_env(
+    wasm_store_t *, const wasm_functype_t *type,
+    wasm_func_callback_with_env_t, void *env, void (*finalizer)(void *));
+
+WASM_API_EXTERN own wasm_functype_t *wasm_func_type(const wasm_func_t *);
+WASM_API_EXTERN size_t wasm_func_param_arity(const wasm_func_t *);
+WASM_API_EXTERN size_t wasm_func_result_arity(const wasm_func_t *);
+
+/* Calls the function: args must match its parameters, results must have
+ * its result arity (its elements are overwritten, not deleted).  Returns
+ * NULL, or the trap (owned by the caller). */
+WASM_API_EXTERN own wasm_trap_t *wasm_func_call(const wasm_func_t *,
+                                                const wasm_val_vec_t *args,
+                                                wasm_val_vec_t *results);
+
+/* Global instances. */
+typedef struct wasm_global_t wasm_global_t;
+WASM_API_EXTERN void wasm_global_delete(own wasm_global_t *);
+WASM_API_EXTERN own wasm_global_t *wasm_global_copy(const wasm_global_t *);
+WASM_API_EXTERN bool wasm_global_same(const wasm_global_t *,
+                                      const wasm_global_t *);
+
+WASM_API_EXTERN own wasm_global_t *wasm_global_new(wasm_store_t *,
+                                                   const wasm_globaltype_t *,
+                                                   const wasm_val_t *);
+WASM_API_EXTERN own wasm_globaltype_t *wasm_global_type(const wasm_global_t *);
+WASM_API_EXTERN void wasm_global_get(const wasm_global_t *,
+                                     own wasm_val_t *out);
+/* Ignored when the global is immutable or the value's kind is wrong. */
+WASM_API_EXTERN void wasm_global_set(wasm_global_t *, const wasm_val_t *);
+
+/* Table instances. */
+typedef struct wasm_table_t wasm_table_t;
+WASM_API_EXTERN void wasm_table_delete(own wasm_table_t *);
+WASM_API_EXTERN own wasm_table_t *wasm_table_copy(const wasm_table_t *);
+WASM_API_EXTERN bool wasm_table_same(const wasm_table_t *,
+                                     const wasm_table_t *);
+
+typedef uint32_t wasm_table_size_t;
+
+WASM_API_EXTERN own wasm_table_t *wasm_table_new(wasm_store_t *,
+                                                 const wasm_tabletype_t *,
+                                                 wasm_ref_t *init);
+WASM_API_EXTERN own wasm_tabletype_t *wasm_table_type(const wasm_table_t *);
+/* NULL for a null element or an index out of bounds. */
+WASM_API_EXTERN own wasm_ref_t *wasm_table_get(const wasm_table_t *,
+                                               wasm_table_size_t index);
+WASM_API_EXTERN bool wasm_table_set(wasm_table_t *, wasm_table_size_t index,
+                                    wasm_ref_t *);
+WASM_API_EXTERN wasm_table_size_t wasm_table_size(const wasm_table_t *);
+WASM_API_EXTERN bool wasm_table_grow(wasm_table_t *, wasm_table_size_t delta,
+                                     wasm_ref_t *init);
+
+/* Memory instances. */
+typedef struct wasm_memory_t wasm_memory_t;
+WASM_API_EXTERN void wasm_memory_delete(own wasm_memory_t *);
+WASM_API_EXTERN own wasm_memory_t *wasm_memory_copy(const wasm_memory_t *);
+WASM_API_EXTERN bool wasm_memory_same(const wasm_memory_t *,
+                                      const wasm_memory_t *);
+
+typedef uint32_t wasm_memory_pages_t;
+static const size_t MEMORY_PAGE_SIZE = 0x10000;
+
+WASM_API_EXTERN own wasm_memory_t *wasm_memory_new(wasm_store_t *,
+                                                   const wasm_memorytype_t *);
+WASM_API_EXTERN own wasm_memorytype_t *wasm_memory_type(const wasm_memory_t *);
+WASM_API_EXTERN byte_t *wasm_memory_data(wasm_memory_t *);
+WASM_API_EXTERN size_t wasm_memory_data_size(const wasm_memory_t *);
+WASM_API_EXTERN wasm_memory_pages_t wasm_memory_size(const wasm_memory_t *);
+WASM_API_EXTERN bool wasm_memory_grow(wasm_memory_t *,
+                                      wasm_memory_pages_t delta);
+
+/* Externals: any of the four, seen as one type.  The as_ conversions
+ * return the same handle viewed as the other type (NULL for the wrong
+ * kind): delete it once, through either view. */
+typedef struct wasm_extern_t wasm_extern_t;
+WASM_API_EXTERN void wasm_extern_delete(own wasm_extern_t *);
+WASM_API_EXTERN own wasm_extern_t *wasm_extern_copy(const wasm_extern_t *);
+WASM_API_EXTERN bool wasm_extern_same(const wasm_extern_t *,
+                                      const wasm_extern_t *);
+typedef struct wasm_extern_vec_t {
+  size_t size;
+  wasm_extern_t **data;
+} wasm_extern_vec_t;
+WASM_API_EXTERN void wasm_extern_vec_new_empty(own wasm_extern_vec_t *out);
+WASM_API_EXTERN void wasm_extern_vec_new_uninitialized(
+    own wasm_extern_vec_t *out, size_t);
+WASM_API_EXTERN void wasm_extern_vec_new(own wasm_extern_vec_t *out, size_t,
+                                         own wasm_extern_t *const[]);
+WASM_API_EXTERN void wasm_extern_vec_copy(own wasm_extern_vec_t *out,
+                                          const wasm_extern_vec_t *);
+WASM_API_EXTERN void wasm_extern_vec_delete(own wasm_extern_vec_t *);
+
+WASM_API_EXTERN wasm_externkind_t wasm_extern_kind(const wasm_extern_t *);
+WASM_API_EXTERN own wasm_externtype_t *wasm_extern_type(const wasm_extern_t *);
+
+WASM_API_EXTERN wasm_extern_t *wasm_func_as_extern(wasm_func_t *);
+WASM_API_EXTERN wasm_extern_t *wasm_global_as_extern(wasm_global_t *);
+WASM_API_EXTERN wasm_extern_t *wasm_table_as_extern(wasm_table_t *);
+WASM_API_EXTERN wasm_extern_t *wasm_memory_as_extern(wasm_memory_t *);
+
+WASM_API_EXTERN wasm_func_t *wasm_extern_as_func(wasm_extern_t *);
+WASM_API_EXTERN wasm_global_t *wasm_extern_as_global(wasm_extern_t *);
+WASM_API_EXTERN wasm_table_t *wasm_extern_as_table(wasm_extern_t *);
+WASM_API_EXTERN wasm_memory_t *wasm_extern_as_memory(wasm_extern_t *);
+
+WASM_API_EXTERN const wasm_extern_t *wasm_func_as_extern_const(
+    const wasm_func_t *);
+WASM_API_EXTERN const wasm_extern_t *wasm_global_as_extern_const(
+    const wasm_global_t *);
+WASM_API_EXTERN const wasm_extern_t *wasm_table_as_extern_const(
+    const wasm_table_t *);
+WASM_API_EXTERN const wasm_extern_t *wasm_memory_as_extern_const(
+    const wasm_memory_t *);
+
+WASM_API_EXTERN const wasm_func_t *wasm_extern_as_func_const(
+    const wasm_extern_t *);
+WASM_API_EXTERN const wasm_global_t *wasm_extern_as_global_const(
+    const wasm_extern_t *);
+WASM_API_EXTERN const wasm_table_t *wasm_extern_as_table_const(
+    const wasm_extern_t *);
+WASM_API_EXTERN const wasm_memory_t *wasm_extern_as_memory_const(
+    const wasm_extern_t *);
+
+/* Module instances. */
+typedef struct wasm_instance_t wasm_instance_t;
+WASM_API_EXTERN void wasm_instance_delete(own wasm_instance_t *);
+WASM_API_EXTERN own wasm_instance_t *wasm_instance_copy(
+    const wasm_instance_t *);
+
+/* Compiles the module on its first instantiation, checks and links the
+ * imports (one per module import, in order), runs the initialization and
+ * the start function.  NULL on failure; then, if trap is not NULL, *trap
+ * is the reason (owned by the caller): an instantiation trap, or
+ * "unknown import" / "incompatible import type" / a compiler or resource
+ * error.  *trap is NULL on success. */
+WASM_API_EXTERN own wasm_instance_t *wasm_instance_new(
+    wasm_store_t *, const wasm_module_t *, const wasm_extern_vec_t *imports,
+    own wasm_trap_t **trap);
+
+/* The exports in export order; tags (kiln.h) appear as NULL elements. */
+WASM_API_EXTERN void wasm_instance_exports(const wasm_instance_t *,
+                                           own wasm_extern_vec_t *out);
+
+/* ------------------------------------------------------------------------
  * Convenience
  * ---------------------------------------------------------------------- */
 
 /* Vectors. */
 #define WASM_EMPTY_VEC {0, NULL}
 #define WASM_ARRAY_VEC(array) {sizeof(array) / sizeof(*(array)), array}
+
+/* Value construction short-hands. */
+#define WASM_I32_VAL(i) {.kind = WASM_I32, .of = {.i32 = i}}
+#define WASM_I64_VAL(i) {.kind = WASM_I64, .of = {.i64 = i}}
+#define WASM_F32_VAL(z) {.kind = WASM_F32, .of = {.f32 = z}}
+#define WASM_F64_VAL(z) {.kind = WASM_F64, .of = {.f64 = z}}
+#define WASM_REF_VAL(r) {.kind = WASM_FUNCREF, .of = {.ref = r}}
+#define WASM_INIT_VAL {.kind = WASM_FUNCREF, .of = {.ref = NULL}}
 
 /* Value type construction short-hands. */
 static inline own wasm_valtype_t *wasm_valtype_new_i32(void) {

@@ -16,14 +16,16 @@
  * handles may be deleted on any thread.  The engine is not counted: it
  * must outlive every handle (docs/api.md).
  *
- * Compilation does not exist yet.  vm_module.code is where the compiler
- * (issue 3) will put the module's loaded code; until then it is NULL and
- * nothing here pretends otherwise.
+ * Compilation happens on the first instantiation (vm_module_compiled,
+ * called by wasm_instance_new): the compiled code is kept in the module,
+ * made once under the module's mutex, shared by every instance in every
+ * store, and freed with the module's last reference (instances hold one).
  */
-#include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "instance.h"
 #include "vm.h"
 
 /* fe_module_new copies the bytes, and memcpy from NULL is undefined even for
@@ -100,13 +102,50 @@ static wasm_module_t *vm_module_handle(vm_module *m) {
 
 /* Drops one reference; the last one frees the module.  acq_rel: the thread
  * that frees must see every other thread's use of the module finished. */
-static void vm_module_release(vm_module *m) {
+void vm_module_release(vm_module *m) {
   if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
     return;
-  /* The compiler (issue 3) must free the loaded code here. */
-  assert(m->code == NULL);
+  vm_compiled_free(m->compiled);
+  pthread_mutex_destroy(&m->lock);
   fe_module_free(m->fe);
   free(m);
+}
+
+void vm_module_retain(vm_module *m) {
+  atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+}
+
+vm_compiled *vm_module_compiled(vm_module *m, char *err, size_t errlen) {
+  pthread_mutex_lock(&m->lock);
+  if (!m->compiled) {
+    unsigned p1 = m->engine->config.opt_level_plus1;
+    vm_compile_opts opts = {p1 ? p1 - 1 : 2, m->engine->config.compile_threads, 0};
+    m->compiled = vm_compiled_new_ex(m->fe, &opts, err, errlen);
+  }
+  vm_compiled *c = m->compiled;
+  pthread_mutex_unlock(&m->lock);
+  return c;
+}
+
+void kiln_config_set_opt_level(wasm_config_t *config, unsigned level) {
+  if (config) config->opt_level_plus1 = (level > 3 ? 3 : level) + 1;
+}
+
+void kiln_config_set_compile_threads(wasm_config_t *config, unsigned threads) {
+  if (config) config->compile_threads = threads;
+}
+
+bool kiln_module_compile(wasm_module_t *module, kiln_diagnostic_t *diag) {
+  char err[sizeof diag->message];
+  vm_compiled *c = vm_module_compiled(module->m, err, sizeof err);
+  if (diag) {
+    vm_diag_from_error(diag, NULL);
+    if (!c) {
+      diag->kind = KILN_DIAG_UNSUPPORTED;
+      snprintf(diag->message, sizeof diag->message, "%s", err);
+    }
+  }
+  return c != NULL;
 }
 
 wasm_module_t *kiln_module_new_ex(wasm_engine_t *engine, const uint8_t *bytes,
@@ -121,12 +160,20 @@ wasm_module_t *kiln_module_new_ex(wasm_engine_t *engine, const uint8_t *bytes,
   vm_module *m = malloc(sizeof *m);
   wasm_module_t *h = NULL;
   if (!m) goto nomem;
+  if (pthread_mutex_init(&m->lock, NULL) != 0) {
+    free(m);
+    m = NULL;
+    goto nomem;
+  }
   atomic_init(&m->refs, 0);
   m->engine = engine;
   m->fe = fe;
-  m->code = NULL;
+  m->compiled = NULL;
   h = vm_module_handle(m);
-  if (!h) goto nomem;
+  if (!h) {
+    pthread_mutex_destroy(&m->lock);
+    goto nomem;
+  }
   if (diag) vm_diag_from_error(diag, NULL);
   return h;
 

@@ -1,10 +1,15 @@
 /* vm/store.c — stores.
  *
- * A store will own instances, host functions, the GC heap and every handle
- * the embedder holds.  Users bound memory by creating a fresh store per
- * request, so creating and deleting one must be cheap: the GC heap and
- * everything else are created lazily, on first use, and today a store is
- * just its engine pointer.
+ * A store owns every runtime object made in it: instances (with the
+ * memories and tables they define), host functions, and the globals,
+ * tables and memories the embedder creates (DESIGN.md "Ownership and
+ * lifetimes").  They sit on one list, released in reverse order of creation
+ * when the store is deleted; nothing is released earlier, because a
+ * function of one instance may sit in another's table and a failed
+ * instantiation's writes to imported tables stay visible.  Users bound
+ * memory by creating a fresh store per request, so creating and deleting
+ * one must be cheap: an empty store is its engine pointer and an empty
+ * list (the GC heap will be created lazily).
  */
 #include <stdlib.h>
 
@@ -17,7 +22,28 @@ wasm_store_t *wasm_store_new(wasm_engine_t *engine) {
   wasm_store_t *store = malloc(sizeof *store);
   if (!store) return NULL;
   store->engine = engine;
+  store->owned = NULL;
   return store;
 }
 
-void wasm_store_delete(own wasm_store_t *store) { free(store); }
+bool vm_store_own(wasm_store_t *store, void (*drop)(void *), void *p) {
+  vm_owned *o = malloc(sizeof *o);
+  if (!o) return false;
+  o->drop = drop;
+  o->p = p;
+  o->next = store->owned;
+  store->owned = o;
+  return true;
+}
+
+void wasm_store_delete(own wasm_store_t *store) {
+  if (!store) return;
+  vm_owned *o = store->owned;
+  while (o) {
+    vm_owned *next = o->next;
+    o->drop(o->p);
+    free(o);
+    o = next;
+  }
+  free(store);
+}

@@ -24,6 +24,7 @@
 #ifndef KILN_VM_VM_H
 #define KILN_VM_VM_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,12 +35,20 @@
 #include "frontend/types.h"
 #include "jit/jit.h"
 #include "kiln.h"
+#include "vmctx.h"
 #include "wasm.h"
+
+struct vm_compiled;
+struct vm_instance;
+struct vm_tab;
+struct vm_mem;
+struct vm_trap_info;
 
 /* Configuration.  Nothing is configurable yet; the field keeps the struct
  * non-empty (ISO C has no empty structs). */
 struct wasm_config_t {
-  int reserved;
+  unsigned opt_level_plus1; /* kiln_config_set_opt_level + 1; 0: default (2) */
+  unsigned compile_threads; /* kiln_config_set_compile_threads; 0: one per core */
 };
 
 struct wasm_engine_t {
@@ -47,9 +56,23 @@ struct wasm_engine_t {
   fe_typereg *types;    /* canonical types of every module of this engine */
 };
 
+/* Everything a store owns (instances, host functions, host-created
+ * globals, tables and memories) is on one list, released in reverse order
+ * of creation by wasm_store_delete (DESIGN.md "Ownership and lifetimes"). */
+typedef struct vm_owned {
+  struct vm_owned *next;
+  void (*drop)(void *p);
+  void *p;
+} vm_owned;
+
 struct wasm_store_t {
   wasm_engine_t *engine;
+  vm_owned *owned;
 };
+
+/* Hands p to the store: drop(p) runs when the store is deleted.  False when
+ * out of memory (nothing is registered; the caller still owns p). */
+bool vm_store_own(wasm_store_t *store, void (*drop)(void *), void *p);
 
 /* ---- valtype.c: value types ----------------------------------------- */
 
@@ -136,11 +159,21 @@ typedef struct vm_module {
   wasm_engine_t *engine; /* must outlive the module (not counted) */
   fe_module *fe;         /* the validated description: what the compiler
                             reads */
-  /* Set by the compiler (issue 3): the module's loaded code (vm/code.h).
-   * Always NULL until the compiler exists; wasm_module_delete will free it
-   * then. */
-  struct vm_code *code;
+  /* The module's compiled code, made on the first instantiation
+   * (vm_module_compiled) under `lock` and freed with the module. */
+  pthread_mutex_t lock;
+  struct vm_compiled *compiled;
 } vm_module;
+
+/* One more reference on m (instances hold one: their store keeps the
+ * module's code alive), and dropping one; the last frees the module. */
+void vm_module_retain(vm_module *m);
+void vm_module_release(vm_module *m);
+
+/* The module's compiled code, compiling it on the first call (once,
+ * thread-safe; a failure is retried by the next call).  NULL with a
+ * message in err when the compiler is missing or fails. */
+struct vm_compiled *vm_module_compiled(vm_module *m, char *err, size_t errlen);
 
 /* Handles: each owns one reference on its vm_module. */
 struct wasm_module_t {
@@ -150,6 +183,95 @@ struct wasm_module_t {
 struct wasm_shared_module_t {
   vm_module *m;
 };
+
+/* ---- the runtime objects of the C API (val.c, trap_api.c, func.c,
+ *      global.c, table_api.c, memory_api.c, extern.c, instance_api.c) ---
+ *
+ * Every wasm_func_t, wasm_global_t, wasm_table_t, wasm_memory_t and
+ * wasm_extern_t is a small handle, owned by the embedder, on an object the
+ * store owns (a vm_funcref of an instance or of a host function, a global
+ * slot, a vm_tab, a vm_mem).  Deleting a handle frees the handle only; the
+ * object lives until its store is deleted.  A handle starts with
+ * wasm_extern_t, so the extern conversions are casts.  A wasm_ref_t is a
+ * handle too: a funcref value is a wasm_func_t seen as a reference, an
+ * externref host reference a VM_REF_HOST handle holding an opaque pointer
+ * (until the GC heap exists, externref values cannot cross into Wasm
+ * except as null). */
+#define VM_REF_HOST ((wasm_externkind_t)0x80)
+
+struct wasm_extern_t {
+  wasm_externkind_t kind; /* WASM_EXTERN_* or VM_REF_HOST */
+  wasm_store_t *store;
+};
+
+struct wasm_func_t {
+  wasm_extern_t ext;
+  vm_funcref *f;
+};
+
+struct wasm_global_t {
+  wasm_extern_t ext;
+  vm_global *slot;
+  fe_valtype vt; /* canonical form */
+  bool mut;
+};
+
+struct wasm_table_t {
+  wasm_extern_t ext;
+  struct vm_tab *t;
+  fe_valtype elem; /* canonical form */
+};
+
+struct wasm_memory_t {
+  wasm_extern_t ext;
+  struct vm_mem *m;
+};
+
+struct wasm_ref_t {
+  wasm_extern_t ext; /* VM_REF_HOST, or the header of a wasm_func_t */
+  void *host;
+};
+
+struct wasm_trap_t {
+  wasm_store_t *store;
+  char *message; /* NUL-terminated */
+  kiln_trap_code_t code;
+};
+
+struct wasm_instance_t {
+  wasm_store_t *store;
+  struct vm_instance *inst;
+};
+
+/* New handles (NULL when out of memory). */
+wasm_func_t *vm_func_handle(wasm_store_t *s, vm_funcref *f);
+wasm_global_t *vm_global_handle(wasm_store_t *s, vm_global *slot, fe_valtype vt, bool mut);
+wasm_table_t *vm_table_handle(wasm_store_t *s, struct vm_tab *t, fe_valtype elem);
+wasm_memory_t *vm_memory_handle(wasm_store_t *s, struct vm_mem *m);
+
+/* The canonical function type `id` of the engine as a public type. */
+wasm_functype_t *vm_functype_of_id(wasm_engine_t *e, uint32_t id);
+/* Whether a reference type (canonical form) is in the func hierarchy. */
+bool vm_vt_is_func(wasm_engine_t *e, fe_valtype vt);
+/* The wasm_valkind_t of a canonical value type. */
+wasm_valkind_t vm_vt_kind(fe_valtype vt);
+
+/* Values <-> 16-byte value slots.  to_slot checks the kind and returns
+ * false on a mismatch or a value Wasm cannot hold yet (non-null externref);
+ * from_slot creates a new reference handle for a non-null funcref (false
+ * when out of memory, *out is then a null reference). */
+bool vm_val_to_slot(wasm_engine_t *e, fe_valtype vt, const wasm_val_t *v, void *slot);
+bool vm_val_from_slot(wasm_store_t *s, fe_valtype vt, const void *slot, wasm_val_t *out);
+
+/* Traps.  vm_trap_make: a trap with a copy of msg (NULL when out of
+ * memory).  vm_trap_from_info: the trap of a failed protected call, which
+ * is the pending host trap if the failure was raised for one. */
+wasm_trap_t *vm_trap_make(wasm_store_t *s, const char *msg, kiln_trap_code_t code);
+wasm_trap_t *vm_trap_from_info(wasm_store_t *s, const struct vm_trap_info *info);
+/* Raises the trap a host callback returned, from inside a protected call:
+ * keeps it as this thread's pending host trap and raises VM_TRAP_UNREACHABLE
+ * with no pc; vm_trap_from_info takes it back. */
+_Noreturn void vm_trap_raise_host(wasm_trap_t *trap);
 
 /* ---- diag.c: frontend errors as public diagnostics ------------------- */
 

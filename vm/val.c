@@ -1,0 +1,196 @@
+/* vm/val.c — values (wasm_val_t, wasm_val_vec_t), references (wasm_ref_t)
+ * and their conversion to and from the VM's 16-byte value slots.
+ *
+ * A reference value owns its wasm_ref_t.  A funcref is a wasm_func_t handle
+ * seen as a reference (same object: its first member is the extern header,
+ * whose kind says what it is); a VM_REF_HOST handle would hold an externref
+ * host pointer, which needs the GC heap (DESIGN.md: externref values are
+ * boxes in the GC heap) to cross into Wasm — until it exists, externref
+ * values are null.  Other reference types (any, eq, struct ...) read as
+ * null too: the GC issue gives them values.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/types.h"
+#include "vm.h"
+
+/* ---- references -------------------------------------------------------- */
+
+void wasm_ref_delete(own wasm_ref_t *r) {
+  if (!r) return;
+  if (r->ext.kind == VM_REF_HOST)
+    free(r);
+  else
+    wasm_extern_delete((wasm_extern_t *)r);
+}
+
+wasm_ref_t *wasm_ref_copy(const wasm_ref_t *r) {
+  if (!r) return NULL;
+  if (r->ext.kind != VM_REF_HOST)
+    return (wasm_ref_t *)wasm_extern_copy((const wasm_extern_t *)r);
+  wasm_ref_t *c = malloc(sizeof *c);
+  if (c) *c = *r;
+  return c;
+}
+
+bool wasm_ref_same(const wasm_ref_t *a, const wasm_ref_t *b) {
+  if (!a || !b) return a == b;
+  if (a->ext.kind == VM_REF_HOST || b->ext.kind == VM_REF_HOST)
+    return a->ext.kind == b->ext.kind && a->host == b->host;
+  return wasm_extern_same((const wasm_extern_t *)a, (const wasm_extern_t *)b);
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+static bool vm_kind_is_ref(wasm_valkind_t k) {
+  return k == WASM_FUNCREF || k == WASM_EXTERNREF || k == KILN_REF;
+}
+
+void wasm_val_delete(own wasm_val_t *v) {
+  if (v && vm_kind_is_ref(v->kind)) {
+    wasm_ref_delete(v->of.ref);
+    v->of.ref = NULL;
+  }
+}
+
+void wasm_val_copy(own wasm_val_t *out, const wasm_val_t *v) {
+  *out = *v;
+  if (vm_kind_is_ref(v->kind)) out->of.ref = wasm_ref_copy(v->of.ref);
+}
+
+void wasm_val_vec_new_empty(own wasm_val_vec_t *out) {
+  out->size = 0;
+  out->data = NULL;
+}
+
+/* Elements are zeroed (the i32 value 0: nothing to release). */
+void wasm_val_vec_new_uninitialized(own wasm_val_vec_t *out, size_t n) {
+  out->data = n && n <= PTRDIFF_MAX / sizeof(wasm_val_t)
+                  ? calloc(n, sizeof(wasm_val_t))
+                  : NULL;
+  out->size = out->data ? n : 0;
+}
+
+void wasm_val_vec_new(own wasm_val_vec_t *out, size_t n,
+                      own wasm_val_t const data[]) {
+  wasm_val_vec_new_uninitialized(out, n);
+  if (out->data)
+    memcpy(out->data, data, n * sizeof(wasm_val_t));
+  else
+    for (size_t i = 0; i < n; i++) {
+      wasm_val_t v = data[i];
+      wasm_val_delete(&v);
+    }
+}
+
+void wasm_val_vec_copy(own wasm_val_vec_t *out, const wasm_val_vec_t *src) {
+  size_t n = src ? src->size : 0;
+  wasm_val_vec_new_uninitialized(out, n);
+  for (size_t i = 0; i < out->size; i++) {
+    wasm_val_copy(&out->data[i], &src->data[i]);
+    if (vm_kind_is_ref(src->data[i].kind) && src->data[i].of.ref &&
+        !out->data[i].of.ref) { /* out of memory */
+      out->size = i + 1;
+      wasm_val_vec_delete(out);
+      return;
+    }
+  }
+}
+
+void wasm_val_vec_delete(own wasm_val_vec_t *vec) {
+  if (!vec) return;
+  for (size_t i = 0; i < vec->size; i++) wasm_val_delete(&vec->data[i]);
+  free(vec->data);
+  vec->data = NULL;
+  vec->size = 0;
+}
+
+/* ---- value slots --------------------------------------------------------- */
+
+wasm_valkind_t vm_vt_kind(fe_valtype vt) {
+  switch (FE_VT_CODE(vt)) {
+  case FE_I32: return WASM_I32;
+  case FE_I64: return WASM_I64;
+  case FE_F32: return WASM_F32;
+  case FE_F64: return WASM_F64;
+  case FE_V128: return KILN_V128;
+  default: break;
+  }
+  if (vt == FE_FUNCREF) return WASM_FUNCREF;
+  if (vt == FE_EXTERNREF) return WASM_EXTERNREF;
+  return KILN_REF;
+}
+
+bool vm_vt_is_func(wasm_engine_t *e, fe_valtype vt) {
+  if (!FE_VT_IS_REF(vt)) return false;
+  if (FE_VT_HTKIND(vt) == FE_HT_ABSTRACT)
+    return FE_VT_HEAP(vt) == FE_HT_FUNC || FE_VT_HEAP(vt) == FE_HT_NOFUNC;
+  const fe_type *t = fe_typereg_type(e->types, FE_VT_HEAP(vt));
+  return t && t->kind == FE_COMP_FUNC;
+}
+
+bool vm_val_to_slot(wasm_engine_t *e, fe_valtype vt, const wasm_val_t *v,
+                    void *slot) {
+  memset(slot, 0, 16);
+  wasm_valkind_t k = vm_vt_kind(vt);
+  switch (k) {
+  case WASM_I32:
+  case WASM_F32:
+    if (v->kind != k) return false;
+    memcpy(slot, &v->of, 4);
+    return true;
+  case WASM_I64:
+  case WASM_F64:
+    if (v->kind != k) return false;
+    memcpy(slot, &v->of, 8);
+    return true;
+  case KILN_V128: /* wasm_val_t has no v128 */
+    return false;
+  default:
+    break;
+  }
+  if (!vm_kind_is_ref(v->kind)) return false;
+  const wasm_ref_t *r = v->of.ref;
+  if (vm_vt_is_func(e, vt)) {
+    if (!r) return FE_VT_NULLABLE(vt);
+    if (r->ext.kind != WASM_EXTERN_FUNC) return false;
+    vm_funcref *f = ((const wasm_func_t *)(const void *)r)->f;
+    if (FE_VT_HTKIND(vt) != FE_HT_ABSTRACT &&
+        !fe_typereg_sub(e->types, f->type_id, FE_VT_HEAP(vt)))
+      return false;
+    if (FE_VT_HTKIND(vt) == FE_HT_ABSTRACT && FE_VT_HEAP(vt) == FE_HT_NOFUNC)
+      return false;
+    memcpy(slot, &f, sizeof f);
+    return true;
+  }
+  /* GC and extern references: only null until the GC heap exists */
+  return !r && FE_VT_NULLABLE(vt);
+}
+
+bool vm_val_from_slot(wasm_store_t *s, fe_valtype vt, const void *slot,
+                      wasm_val_t *out) {
+  memset(out, 0, sizeof *out);
+  out->kind = vm_vt_kind(vt);
+  switch (out->kind) {
+  case WASM_I32:
+  case WASM_F32:
+    memcpy(&out->of, slot, 4);
+    return true;
+  case WASM_I64:
+  case WASM_F64:
+    memcpy(&out->of, slot, 8);
+    return true;
+  case KILN_V128:
+    return true; /* not representable: reads as zero */
+  default:
+    break;
+  }
+  out->of.ref = NULL;
+  if (!vm_vt_is_func(s->engine, vt)) return true;
+  vm_funcref *f;
+  memcpy(&f, slot, sizeof f);
+  if (!f) return true;
+  out->of.ref = wasm_func_as_ref(vm_func_handle(s, f));
+  return out->of.ref != NULL;
+}
