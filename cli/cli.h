@@ -35,4 +35,7 @@ bool cli_read_file(const char *path, uint8_t **data, size_t *size, int *err);
 int cli_validate(int argc, char **argv);
 void cli_validate_usage(void);
 
+int cli_wast(int argc, char **argv);
+void cli_wast_usage(void);
+
 #endif

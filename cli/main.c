@@ -21,6 +21,8 @@ static void usage(FILE *out) {
           "Commands:\n"
           "  validate [--report] FILE...  decode and validate WebAssembly "
           "binaries\n"
+          "  wast [--verbose] FILE.json... run spec test scripts (wast2json "
+          "layout)\n"
           "  version [--verbose]          print the versions of kiln and of "
           "its compiler\n"
           "  help [COMMAND]               print this help, or a command's\n"
@@ -97,6 +99,7 @@ static void help_usage(void) {
 
 static const command commands[] = {
     {"validate", cli_validate, cli_validate_usage},
+    {"wast", cli_wast, cli_wast_usage},
     {"version", cmd_version, version_usage},
     {"help", cmd_help, help_usage},
 };

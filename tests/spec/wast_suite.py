@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""tests/spec/wast_suite.py — a group of the spec suite through `kiln wast`.
+
+Runs `kiln wast --verbose` on every script of a group of groups.json (one
+process per script, several at a time, so that a crash is pinned on its
+script) and compares the outcome with two checked-in lists:
+
+  * expected-failures.txt: one line per command known to fail,
+    `FILE.wast:LINE reason` (FILE as groups.json names it).  A failing
+    command not in the list fails the test; a listed command that now
+    passes is reported, so that the list shrinks.  A script that crashes
+    or cannot be run fails the test unless it is listed as `FILE.wast:0`.
+  * expected-skips.txt: per script and skip reason, the number of skipped
+    commands, `FILE.wast: N reason`.  Any difference fails the test, so
+    that a change in what is skipped is noticed.
+
+--update rewrites both lists from the current outcome (reasons of failures
+are kiln's messages; edit them if a better explanation is known).
+
+Closing line: `N passed, N failed, N skipped` over the whole group, and the
+verdict.  Exit status 0 when the outcome matches the lists, 1 otherwise, 2
+on a usage error.  Standard library only.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SUMMARY_RE = re.compile(r"^(.*): (\d+) passed, (\d+) failed, (\d+) skipped$")
+SKIP_RE = re.compile(r"^  skipped (\d+): (.*)$")
+
+
+def json_path(suite, wast):
+    stem = wast[:-len(".wast")]
+    base = stem.rsplit("/", 1)[-1]
+    return os.path.join(suite, "json", stem, base + ".json")
+
+
+def run_one(kiln, suite, wast, timeout):
+    """Returns (wast, result dict)."""
+    path = json_path(suite, wast)
+    res = {"failures": {}, "skips": {}, "passed": 0, "failed": 0,
+           "skipped": 0, "error": None}
+    try:
+        p = subprocess.run([kiln, "wast", "--verbose", path],
+                           capture_output=True, text=True, timeout=timeout,
+                           errors="replace")
+    except subprocess.TimeoutExpired:
+        res["error"] = "timed out after %ds" % timeout
+        return wast, res
+    prefix = "  " + path + ":"
+    summary = False
+    for line in p.stdout.splitlines():
+        m = SUMMARY_RE.match(line)
+        if m and m.group(1) == path:
+            res["passed"], res["failed"], res["skipped"] = (
+                int(m.group(2)), int(m.group(3)), int(m.group(4)))
+            summary = True
+            continue
+        m = SKIP_RE.match(line)
+        if m:
+            res["skips"][m.group(2)] = int(m.group(1))
+            continue
+        if line.startswith(prefix):
+            rest = line[len(prefix):]
+            num, _, what = rest.partition(": ")
+            if not num.isdigit():
+                continue
+            ctype, _, msg = what.partition(": ")
+            if msg.startswith("skipped: ") or msg.startswith("note: "):
+                continue
+            key = "%s:%s" % (wast, num)
+            # several failing commands on one line keep the first message
+            res["failures"].setdefault(key, "%s: %s" % (ctype, msg))
+    if not summary:
+        if p.returncode < 0:
+            res["error"] = "kiln crashed (signal %d)" % -p.returncode
+        else:
+            res["error"] = "no summary line (exit %d): %s" % (
+                p.returncode, p.stderr.strip()[:300])
+    return wast, res
+
+
+def read_failures(path):
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            key, _, reason = line.partition(" ")
+            out[key] = reason
+    return out
+
+
+def read_skips(path):
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            wast, _, rest = line.partition(": ")
+            count, _, reason = rest.partition(" ")
+            out[(wast, reason)] = int(count)
+    return out
+
+
+def line_key(key):
+    wast, _, num = key.rpartition(":")
+    return (wast, int(num) if num.isdigit() else 0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kiln", required=True)
+    ap.add_argument("--suite", default=os.path.join(HERE, "testsuite"))
+    ap.add_argument("--group", default="core2")
+    ap.add_argument("--expected-failures",
+                    default=os.path.join(HERE, "expected-failures.txt"))
+    ap.add_argument("--expected-skips",
+                    default=os.path.join(HERE, "expected-skips.txt"))
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--timeout", type=int, default=300,
+                    help="seconds per script")
+    ap.add_argument("--update", action="store_true",
+                    help="rewrite both lists from the current outcome")
+    args = ap.parse_args()
+    if not os.access(args.kiln, os.X_OK):
+        print("error: %s: not an executable" % args.kiln, file=sys.stderr)
+        return 2
+    with open(os.path.join(args.suite, "groups.json"), encoding="utf-8") as f:
+        groups = json.load(f)
+    if args.group not in groups:
+        print("error: no group '%s' in groups.json" % args.group,
+              file=sys.stderr)
+        return 2
+    scripts = groups[args.group]
+
+    results = {}
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        futs = [pool.submit(run_one, args.kiln, args.suite, w, args.timeout)
+                for w in scripts]
+        for fut in concurrent.futures.as_completed(futs):
+            wast, res = fut.result()
+            results[wast] = res
+
+    failures = {}
+    skips = {}
+    errored = set()
+    passed = failed = skipped = 0
+    for wast in scripts:
+        res = results[wast]
+        passed += res["passed"]
+        failed += res["failed"]
+        skipped += res["skipped"]
+        failures.update(res["failures"])
+        if res["error"]:
+            failures["%s:0" % wast] = "script: " + res["error"]
+            errored.add(wast)  # its skips are unknown: not compared
+            continue
+        for reason, n in res["skips"].items():
+            skips[(wast, reason)] = n
+
+    if args.update:
+        with open(args.expected_failures, "w", encoding="utf-8") as f:
+            f.write("# Commands of the %s group that `kiln wast` fails, as\n"
+                    "# FILE.wast:LINE reason (tests/spec/wast_suite.py).\n"
+                    % args.group)
+            for key in sorted(failures, key=line_key):
+                f.write("%s %s\n" % (key, failures[key]))
+        for key, n in read_skips(args.expected_skips).items():
+            if key[0] in errored:  # keep what is known of unrun scripts
+                skips[key] = n
+        with open(args.expected_skips, "w", encoding="utf-8") as f:
+            f.write("# Commands of the %s group that `kiln wast` skips, per\n"
+                    "# script and reason: FILE.wast: N reason\n"
+                    "# (tests/spec/wast_suite.py).\n" % args.group)
+            for (wast, reason) in sorted(skips):
+                f.write("%s: %d %s\n" % (wast, skips[(wast, reason)], reason))
+        print("wrote %s (%d entries) and %s (%d entries)" % (
+            args.expected_failures, len(failures), args.expected_skips,
+            len(skips)))
+
+    want_fail = read_failures(args.expected_failures)
+    want_skip = read_skips(args.expected_skips)
+    new = sorted((k for k in failures if k not in want_fail), key=line_key)
+    fixed = sorted((k for k in want_fail if k not in failures), key=line_key)
+    skip_diff = []
+    for key in sorted(set(skips) | set(want_skip)):
+        if key[0] in errored:
+            continue
+        if skips.get(key, 0) != want_skip.get(key, 0):
+            skip_diff.append((key, want_skip.get(key, 0), skips.get(key, 0)))
+
+    for k in new:
+        print("NEW FAILURE %s %s" % (k, failures[k]))
+    for (wast, reason), want, got in skip_diff:
+        print("SKIPS CHANGED %s: %s: expected %d, got %d" % (
+            wast, reason, want, got))
+    for k in fixed:
+        print("NOW PASSES %s (remove it from %s)" % (
+            k, os.path.basename(args.expected_failures)))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    ok = not new and not skip_diff
+    print("%s: %d new failures, %d skip counts changed, %d listed failures "
+          "now pass" % ("OK" if ok else "FAIL", len(new), len(skip_diff),
+                        len(fixed)))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
