@@ -346,6 +346,11 @@ static void emit_call(jit_func *f, uint32_t t, LLVMValueRef callee,
   LLVMTypeRef fnty = jit_fn_type(jm, t);
   LLVMValueRef call = LLVMBuildCall2(f->b, fnty, callee, args, nargs, "");
   LLVMSetInstructionCallConv(call, JIT_TAILCC);
+  /* A Wasm `call` keeps its caller's frame: without notail, LLVM's
+   * tail-recursion elimination turns recursion into a loop, and a runaway
+   * recursion would run forever instead of exhausting the stack (only
+   * return_call may reuse the frame). */
+  LLVMSetTailCallKind(call, LLVMTailCallKindNoTail);
   free(args);
   if (nr == 0)
     return;

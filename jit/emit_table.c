@@ -56,6 +56,12 @@ bool jit_emit_table(jit_func *f, fe_opcode op) {
     jit_push(f, LLVMConstNull(jit_type(jm, t)));
     return true;
   }
+  case FE_OP_REF_EQ: {
+    /* eqref operands: 32-bit GC references (i31 included) compare as bits */
+    LLVMValueRef y = jit_pop(f), x = jit_pop(f);
+    jit_push(f, LLVMBuildZExt(f->b, LLVMBuildICmp(f->b, LLVMIntEQ, x, y, ""), I32, ""));
+    return true;
+  }
   case FE_OP_REF_IS_NULL: {
     LLVMValueRef v = jit_pop(f);
     LLVMValueRef z = LLVMBuildIsNull(f->b, v, "");
