@@ -130,6 +130,29 @@ static LLVMTargetMachineRef make_target(unsigned opt, char *err, size_t errlen) 
  * The module
  * ---------------------------------------------------------------------- */
 
+/* The TBAA type tree: one root and a scalar type per alias class, each
+ * access tag {type, type, 0}. */
+static void init_tbaa(jit_module *jm) {
+  LLVMContextRef c = jm->ctx;
+  static const char *const names[4] = {"kiln.linear", "kiln.vm", "kiln.global", "kiln.table"};
+  jm->tbaa_kind = LLVMGetMDKindIDInContext(c, "tbaa", 4);
+  LLVMMetadataRef root_name = LLVMMDStringInContext2(c, "kiln.tbaa", 9);
+  LLVMMetadataRef root = LLVMMDNodeInContext2(c, &root_name, 1);
+  LLVMMetadataRef zero = LLVMValueAsMetadata(LLVMConstInt(LLVMInt64TypeInContext(c), 0, 0));
+  for (int i = 0; i < 4; i++) {
+    LLVMMetadataRef ty_ops[3] = {LLVMMDStringInContext2(c, names[i], strlen(names[i])), root,
+                                 zero};
+    LLVMMetadataRef ty = LLVMMDNodeInContext2(c, ty_ops, 3);
+    LLVMMetadataRef tag_ops[3] = {ty, ty, zero};
+    jm->tbaa[i] = LLVMMDNodeInContext2(c, tag_ops, 3);
+  }
+}
+
+LLVMValueRef jit_tag(jit_module *jm, LLVMValueRef access, jit_alias cls) {
+  LLVMSetMetadata(access, jm->tbaa_kind, LLVMMetadataAsValue(jm->ctx, jm->tbaa[cls]));
+  return access;
+}
+
 static void init_types(jit_module *jm) {
   LLVMContextRef c = jm->ctx;
   jm->t_void = LLVMVoidTypeInContext(c);
@@ -147,6 +170,7 @@ static void init_types(jit_module *jm) {
   jm->a_cold = LLVMCreateEnumAttribute(c, LLVMGetEnumAttributeKindForName("cold", 4), 0);
   /* frame pointers everywhere: trap backtraces walk them (docs/jit.md) */
   jm->a_frame_pointer = LLVMCreateStringAttribute(c, "frame-pointer", 13, "all", 3);
+  init_tbaa(jm);
 }
 
 /* Declares the functions [first, last) of this partition. */

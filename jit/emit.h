@@ -50,7 +50,23 @@ typedef struct jit_module {
   fe_errctx ec;
   fe_error err;
   struct jit_func *cur; /* the function being lowered (freed on errors) */
+  /* TBAA access tags: accesses of different classes never alias, so that
+   * LLVM may keep a memory's base in a register across stores to linear
+   * memory (docs/jit.md). */
+  unsigned tbaa_kind;
+  LLVMMetadataRef tbaa[4];
 } jit_module;
+
+/* Alias classes of the memory generated code touches. */
+typedef enum jit_alias {
+  JIT_ALIAS_LINEAR, /* linear memory */
+  JIT_ALIAS_VM,     /* vmctx fields and the records it points to */
+  JIT_ALIAS_GLOBAL, /* global slots */
+  JIT_ALIAS_TABLE,  /* table elements */
+} jit_alias;
+
+/* Tags a load or store with its alias class; returns it. */
+LLVMValueRef jit_tag(jit_module *jm, LLVMValueRef access, jit_alias cls);
 
 /* The LLVM type of a Wasm value type. */
 LLVMTypeRef jit_type(jit_module *jm, fe_valtype t);

@@ -42,7 +42,8 @@ LLVMValueRef jit_vmctx_addr(jit_func *f, uint32_t off, const char *name) {
 
 LLVMValueRef jit_load_vmctx(jit_func *f, uint32_t off, LLVMTypeRef type,
                             const char *name) {
-  return LLVMBuildLoad2(f->b, type, jit_vmctx_addr(f, off, name), name);
+  return jit_tag(f->jm, LLVMBuildLoad2(f->b, type, jit_vmctx_addr(f, off, name), name),
+                 JIT_ALIAS_VM);
 }
 
 LLVMValueRef jit_call_builtin(jit_func *f, vm_builtin bi, LLVMTypeRef fnty,
@@ -386,10 +387,10 @@ static void do_call(jit_func *f, uint32_t callee) {
   }
   /* an import: through the vm_funcref the instance linked */
   LLVMValueRef fr = jit_load_vmctx(f, vm_off_func_import(jm->layout, callee), jm->t_ptr, "import");
-  LLVMValueRef entry = LLVMBuildLoad2(f->b, jm->t_ptr, fr, "entry");
+  LLVMValueRef entry = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, fr, "entry"), JIT_ALIAS_VM);
   LLVMValueRef off = LLVMConstInt(jm->t_i64, offsetof(vm_funcref, vmctx), 0);
   LLVMValueRef vp = LLVMBuildGEP2(f->b, jm->t_i8, fr, &off, 1, "");
-  LLVMValueRef cv = LLVMBuildLoad2(f->b, jm->t_ptr, vp, "callee.vmctx");
+  LLVMValueRef cv = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, vp, "callee.vmctx"), JIT_ALIAS_VM);
   emit_call(f, t, entry, cv);
 }
 
@@ -407,22 +408,25 @@ static void do_call_indirect(jit_func *f) {
     idx = LLVMBuildZExt(f->b, idx, jm->t_i64, "");
   LLVMValueRef tp = jit_load_vmctx(f, vm_off_table(jm->layout, ti), jm->t_ptr, "table");
   LLVMValueRef loff = LLVMConstInt(jm->t_i64, offsetof(vm_table, length), 0);
-  LLVMValueRef len = LLVMBuildLoad2(f->b, jm->t_i64,
-                                    LLVMBuildGEP2(f->b, jm->t_i8, tp, &loff, 1, ""), "len");
+  LLVMValueRef len = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_i64,
+                                    LLVMBuildGEP2(f->b, jm->t_i8, tp, &loff, 1, ""), "len"),
+                            JIT_ALIAS_VM);
   jit_trap_if(f, LLVMBuildICmp(f->b, LLVMIntUGE, idx, len, ""), VM_TRAP_UNDEFINED_ELEM);
-  LLVMValueRef base = LLVMBuildLoad2(f->b, jm->t_ptr, tp, "base");
+  LLVMValueRef base = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, tp, "base"), JIT_ALIAS_VM);
   LLVMValueRef slot = LLVMBuildGEP2(f->b, jm->t_ptr, base, &idx, 1, "");
-  LLVMValueRef fr = LLVMBuildLoad2(f->b, jm->t_ptr, slot, "funcref");
+  LLVMValueRef fr = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, slot, "funcref"), JIT_ALIAS_TABLE);
   jit_trap_if(f, LLVMBuildIsNull(f->b, fr, ""), VM_TRAP_UNINIT_ELEM);
   LLVMValueRef toff = LLVMConstInt(jm->t_i64, offsetof(vm_funcref, type_id), 0);
-  LLVMValueRef actual = LLVMBuildLoad2(f->b, jm->t_i32,
-                                       LLVMBuildGEP2(f->b, jm->t_i8, fr, &toff, 1, ""), "type");
+  LLVMValueRef actual = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_i32,
+                                       LLVMBuildGEP2(f->b, jm->t_i8, fr, &toff, 1, ""), "type"),
+                                JIT_ALIAS_VM);
   LLVMValueRef expected = jit_load_vmctx(f, vm_off_type_id(jm->layout, t), jm->t_i32, "expected");
   jit_trap_if(f, LLVMBuildICmp(f->b, LLVMIntNE, actual, expected, ""), VM_TRAP_INDIRECT_TYPE);
-  LLVMValueRef entry = LLVMBuildLoad2(f->b, jm->t_ptr, fr, "entry");
+  LLVMValueRef entry = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, fr, "entry"), JIT_ALIAS_VM);
   LLVMValueRef voff = LLVMConstInt(jm->t_i64, offsetof(vm_funcref, vmctx), 0);
-  LLVMValueRef cv = LLVMBuildLoad2(f->b, jm->t_ptr,
-                                   LLVMBuildGEP2(f->b, jm->t_i8, fr, &voff, 1, ""), "callee.vmctx");
+  LLVMValueRef cv = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr,
+                                   LLVMBuildGEP2(f->b, jm->t_i8, fr, &voff, 1, ""), "callee.vmctx"),
+                            JIT_ALIAS_VM);
   emit_call(f, t, entry, cv);
 }
 

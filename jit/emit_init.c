@@ -34,7 +34,7 @@ static void init_globals(jit_func *f) {
   for (uint32_t g = m->nglobal_imports; g < m->nglobals; g++) {
     LLVMValueRef v = jit_emit_expr(f, m->globals[g].init);
     uint32_t off = vm_off_global(f->jm->layout, g - m->nglobal_imports);
-    LLVMBuildStore(f->b, v, jit_vmctx_addr(f, off, "global"));
+    jit_tag(f->jm, LLVMBuildStore(f->b, v, jit_vmctx_addr(f, off, "global")), JIT_ALIAS_GLOBAL);
   }
 }
 

@@ -33,8 +33,9 @@ static LLVMValueRef memory_record(jit_func *f, uint32_t mem) {
 static LLVMValueRef memory_length(jit_func *f, LLVMValueRef rec) {
   jit_module *jm = f->jm;
   LLVMValueRef off = LLVMConstInt(jm->t_i64, offsetof(vm_memory, length), 0);
-  return LLVMBuildLoad2(f->b, jm->t_i64, LLVMBuildGEP2(f->b, jm->t_i8, rec, &off, 1, ""),
-                        "mem.length");
+  return jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_i64, LLVMBuildGEP2(f->b, jm->t_i8, rec, &off, 1, ""),
+                                    "mem.length"),
+                 JIT_ALIAS_VM);
 }
 
 /* The checked address of a `size`-byte access at addr + a.offset. */
@@ -44,7 +45,7 @@ static LLVMValueRef effective_address(jit_func *f, memarg a, LLVMValueRef addr,
   bool is64 = jm->m->mems[a.mem].lim.is64;
   LLVMValueRef rec = memory_record(f, a.mem);
   LLVMValueRef len = memory_length(f, rec);
-  LLVMValueRef base = LLVMBuildLoad2(f->b, jm->t_ptr, rec, "mem.base");
+  LLVMValueRef base = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, rec, "mem.base"), JIT_ALIAS_VM);
   LLVMValueRef a64 = is64 ? addr : LLVMBuildZExt(f->b, addr, jm->t_i64, "");
   uint64_t end = a.offset + size;
   if (end < a.offset) {
@@ -69,7 +70,7 @@ static void load(jit_func *f, LLVMTypeRef mem_type, LLVMTypeRef result, int ext)
                                  ? LLVMGetIntTypeWidth(mem_type) / 8
                                  : (LLVMGetTypeKind(mem_type) == LLVMFloatTypeKind ? 4 : 8));
   LLVMValueRef p = effective_address(f, a, jit_pop(f), size);
-  LLVMValueRef v = LLVMBuildLoad2(f->b, mem_type, p, "");
+  LLVMValueRef v = jit_tag(f->jm, LLVMBuildLoad2(f->b, mem_type, p, ""), JIT_ALIAS_LINEAR);
   LLVMSetAlignment(v, 1);
   if (ext > 0)
     v = LLVMBuildSExt(f->b, v, result, "");
@@ -88,7 +89,7 @@ static void store(jit_func *f, LLVMTypeRef mem_type) {
   LLVMValueRef p = effective_address(f, a, jit_pop(f), size);
   if (vt != mem_type)
     v = LLVMBuildTrunc(f->b, v, mem_type, "");
-  LLVMValueRef s = LLVMBuildStore(f->b, v, p);
+  LLVMValueRef s = jit_tag(f->jm, LLVMBuildStore(f->b, v, p), JIT_ALIAS_LINEAR);
   LLVMSetAlignment(s, 1);
 }
 

@@ -23,8 +23,9 @@ static LLVMValueRef table_record(jit_func *f, uint32_t t) {
 static LLVMValueRef table_length(jit_func *f, LLVMValueRef rec) {
   jit_module *jm = f->jm;
   LLVMValueRef off = LLVMConstInt(jm->t_i64, offsetof(vm_table, length), 0);
-  return LLVMBuildLoad2(f->b, jm->t_i64, LLVMBuildGEP2(f->b, jm->t_i8, rec, &off, 1, ""),
-                        "table.length");
+  return jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_i64, LLVMBuildGEP2(f->b, jm->t_i8, rec, &off, 1, ""),
+                                    "table.length"),
+                 JIT_ALIAS_VM);
 }
 
 /* A table index operand as i64 (table64 indices are already). */
@@ -39,7 +40,7 @@ static LLVMValueRef element(jit_func *f, uint32_t t, LLVMValueRef i) {
   LLVMValueRef i64 = index64(f, t, i);
   jit_trap_if(f, LLVMBuildICmp(f->b, LLVMIntUGE, i64, table_length(f, rec), ""),
               VM_TRAP_TABLE_OOB);
-  LLVMValueRef base = LLVMBuildLoad2(f->b, jm->t_ptr, rec, "table.base");
+  LLVMValueRef base = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, rec, "table.base"), JIT_ALIAS_VM);
   LLVMTypeRef et = funcref_table(f, t) ? jm->t_ptr : jm->t_i32;
   return LLVMBuildGEP2(f->b, et, base, &i64, 1, "elem");
 }
@@ -79,7 +80,8 @@ bool jit_emit_table(jit_func *f, fe_opcode op) {
   case FE_OP_TABLE_GET: {
     uint32_t t = fe_read_u32(&f->r);
     LLVMValueRef p = element(f, t, jit_pop(f));
-    jit_push(f, LLVMBuildLoad2(f->b, funcref_table(f, t) ? P : I32, p, ""));
+    jit_push(f, jit_tag(jm, LLVMBuildLoad2(f->b, funcref_table(f, t) ? P : I32, p, ""),
+                        JIT_ALIAS_TABLE));
     return true;
   }
   case FE_OP_TABLE_SET: {
@@ -87,7 +89,7 @@ bool jit_emit_table(jit_func *f, fe_opcode op) {
     LLVMValueRef v = jit_pop(f);
     LLVMValueRef i = jit_pop(f);
     if (funcref_table(f, t)) {
-      LLVMBuildStore(f->b, v, element(f, t, i));
+      jit_tag(jm, LLVMBuildStore(f->b, v, element(f, t, i)), JIT_ALIAS_TABLE);
     } else {
       LLVMValueRef args[4] = {f->vmctx, u32c(f, t), index64(f, t, i), jit_ref_bits(f, v)};
       LLVMTypeRef types[4] = {P, I32, I64, I64};

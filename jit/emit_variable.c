@@ -34,12 +34,12 @@ bool jit_emit_variable(jit_func *f, fe_opcode op) {
   case FE_OP_GLOBAL_GET: {
     uint32_t g = fe_read_u32(&f->r);
     LLVMTypeRef t = jit_type(jm, jm->m->globals[g].type);
-    jit_push(f, LLVMBuildLoad2(f->b, t, global_slot(f, g), ""));
+    jit_push(f, jit_tag(jm, LLVMBuildLoad2(f->b, t, global_slot(f, g), ""), JIT_ALIAS_GLOBAL));
     return true;
   }
   case FE_OP_GLOBAL_SET: {
     uint32_t g = fe_read_u32(&f->r);
-    LLVMBuildStore(f->b, jit_pop(f), global_slot(f, g));
+    jit_tag(jm, LLVMBuildStore(f->b, jit_pop(f), global_slot(f, g)), JIT_ALIAS_GLOBAL);
     return true;
   }
   case FE_OP_DROP:
