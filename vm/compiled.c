@@ -41,11 +41,19 @@ static void *symbol_in(vm_code *code, const char *fmt, uint32_t n, char *err, si
   return p;
 }
 
-/* The C library routines LLVM may emit calls to when lowering Wasm
- * (memory.copy/fill/init become memmove/memset/memcpy; rounding falls back
- * to libm on CPUs without SSE4.1).  Nothing else may be undefined in an
- * object: everything else generated code needs comes through vmctx.  The
- * names are resolved at load time, so cached objects stay address-free. */
+/* 128-bit division, which LLVM's loop optimizations may introduce (trip
+ * counts) as calls to the compiler runtime; same ABI as the runtime's. */
+static unsigned __int128 kiln_udivti3(unsigned __int128 a, unsigned __int128 b) { return a / b; }
+static unsigned __int128 kiln_umodti3(unsigned __int128 a, unsigned __int128 b) { return a % b; }
+static __int128 kiln_divti3(__int128 a, __int128 b) { return a / b; }
+static __int128 kiln_modti3(__int128 a, __int128 b) { return a % b; }
+
+/* The C library and compiler-runtime routines LLVM may emit calls to when
+ * lowering Wasm (memory.copy/fill/init become memmove/memset/memcpy;
+ * rounding falls back to libm on CPUs without SSE4.1; 128-bit division in
+ * optimized loops).  Nothing else may be undefined in an object: everything
+ * else generated code needs comes through vmctx.  The names are resolved
+ * at load time, so cached objects stay address-free. */
 static void *libc_resolver(void *ud, const char *name) {
   (void)ud;
   static const struct {
@@ -58,6 +66,8 @@ static void *libc_resolver(void *ud, const char *name) {
       {"roundeven", (void *)roundeven}, {"roundevenf", (void *)roundevenf},
       {"sqrt", (void *)sqrt},       {"sqrtf", (void *)sqrtf},     {"fmin", (void *)fmin},
       {"fminf", (void *)fminf},     {"fmax", (void *)fmax},       {"fmaxf", (void *)fmaxf},
+      {"__udivti3", (void *)kiln_udivti3}, {"__umodti3", (void *)kiln_umodti3},
+      {"__divti3", (void *)kiln_divti3},   {"__modti3", (void *)kiln_modti3},
   };
   for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
     if (strcmp(known[i].name, name) == 0)
