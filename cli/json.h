@@ -28,8 +28,22 @@ const cJSON *json_object(const cJSON *obj, const char *key);
 long json_int(const cJSON *obj, const char *key, long dflt);
 
 /* Parses text (size bytes, not necessarily NUL-terminated).  NULL on a
- * syntax error, with *error_offset set to the byte offset where parsing
- * stopped. */
+ * syntax error (or out of memory), with *error_offset set to the byte offset
+ * where parsing stopped.
+ *
+ * cJSON's strings are NUL-terminated, so a "\u0000" escape would cut one
+ * short.  json_parse hands such escapes to cJSON as the byte 0xff (JSON
+ * text is UTF-8, which never contains it; a text that already has a 0xff
+ * byte is parsed as it is), so a string keeps its length and reads NUL
+ * where json_name_eq compares it.  Error offsets count the escapes as one
+ * byte each. */
 cJSON *json_parse(const char *text, size_t size, size_t *error_offset);
+
+/* The byte that stands for NUL inside strings read by json_parse. */
+#define JSON_NUL_BYTE 0xff
+
+/* Whether a string read by json_parse (s, len bytes) is the name (name, n
+ * bytes, which may contain NUL): JSON_NUL_BYTE in s matches NUL. */
+bool json_name_eq(const char *s, size_t len, const char *name, size_t n);
 
 #endif

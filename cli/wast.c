@@ -52,6 +52,7 @@ typedef struct wast_inst {
   wasm_instance_t *instance; /* NULL for spectest */
   wasm_extern_vec_t externs; /* owned; in export order */
   char **names;              /* owned; externs.size of them */
+  size_t *name_lens;         /* owned; their lengths (names may hold NUL) */
 } wast_inst;
 
 typedef struct wast_def {
@@ -60,7 +61,7 @@ typedef struct wast_def {
 } wast_def;
 
 typedef struct wast_reg {
-  char *as;
+  char *as; /* as read by json_parse: JSON_NUL_BYTE stands for NUL */
   wast_inst *inst;
 } wast_reg;
 
@@ -156,9 +157,42 @@ static void skip(wast_script *s, const char *reason) {
  * Values
  * ---------------------------------------------------------------------- */
 
-/* Why a value of this JSON type cannot be run, or NULL if it can. */
-static const char *value_skip_reason(const char *type) {
+/* The reference hierarchy of a JSON value type whose values are all
+ * null references, or of a null value of a reference type; H_NONE if the
+ * type is not a reference type. */
+typedef enum ref_hier { H_NONE, H_FUNC, H_EXTERN, H_ANY, H_EXN } ref_hier;
+
+static ref_hier json_ref_hier(const char *type) {
+  static const struct {
+    const char *type;
+    ref_hier h;
+  } map[] = {
+      {"funcref", H_FUNC},     {"nullfuncref", H_FUNC},
+      {"externref", H_EXTERN}, {"nullexternref", H_EXTERN},
+      {"anyref", H_ANY},       {"nullref", H_ANY},
+      {"eqref", H_ANY},        {"i31ref", H_ANY},
+      {"structref", H_ANY},    {"arrayref", H_ANY},
+      {"exnref", H_EXN},       {"nullexnref", H_EXN},
+  };
+  if (!type) return H_NONE;
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(type, map[i].type) == 0) return map[i].h;
+  return H_NONE;
+}
+
+/* Whether a JSON value is a null reference of a named hierarchy ("refnull",
+ * which names none, is not). */
+static bool json_is_typed_null(const char *type, const char *value) {
+  if (json_ref_hier(type) == H_NONE) return false;
+  if (strncmp(type, "null", 4) == 0) return true; /* nullref, nullfuncref .. */
+  return value && strcmp(value, "null") == 0;
+}
+
+/* Why a value of this JSON type cannot be run, or NULL if it can.  Null
+ * references of every type can (they need no GC heap). */
+static const char *value_skip_reason(const char *type, const char *value) {
   if (!type) return NULL;
+  if (json_is_typed_null(type, value)) return NULL;
   if (strcmp(type, "v128") == 0) return SKIP_SIMD;
   if (strcmp(type, "externref") == 0 || strcmp(type, "nullexternref") == 0 ||
       strcmp(type, "hostref") == 0)
@@ -179,7 +213,7 @@ static const char *values_skip_reason(const cJSON *list) {
   const cJSON *v;
   cJSON_ArrayForEach(v, list) {
     const char *type = json_str(v, "type");
-    const char *r = value_skip_reason(type);
+    const char *r = value_skip_reason(type, json_str(v, "value"));
     if (r) return r;
     if (type && strcmp(type, "either") == 0) {
       r = values_skip_reason(json_array(v, "values"));
@@ -238,8 +272,11 @@ static bool parse_arg(const cJSON *j, wasm_val_t *out, char *err,
     }
     return true;
   }
-  if (strcmp(type, "funcref") == 0 && value && strcmp(value, "null") == 0) {
-    out->kind = WASM_FUNCREF;
+  if (json_is_typed_null(type, value)) {
+    ref_hier h = json_ref_hier(type);
+    out->kind = h == H_FUNC     ? WASM_FUNCREF
+                : h == H_EXTERN ? WASM_EXTERNREF
+                                : KILN_REF;
     out->of.ref = NULL;
     return true;
   }
@@ -258,6 +295,7 @@ static const char *kind_name(wasm_valkind_t k) {
   case WASM_F64: return "f64";
   case WASM_EXTERNREF: return "externref";
   case WASM_FUNCREF: return "funcref";
+  case KILN_REF: return "ref";
   default: return "?";
   }
 }
@@ -310,8 +348,45 @@ static void format_expected(const cJSON *e, char *buf, size_t size) {
   snprintf(buf, size, "%s:%s", type ? type : "?", value ? value : "");
 }
 
-/* Whether a result matches one expected value (not `either`). */
-static bool match_one(const cJSON *e, const wasm_val_t *got) {
+/* The hierarchy of a reference value of static type t: Kiln gives function
+ * and extern references their standard kinds whatever their type, so only
+ * KILN_REF values need the type, to tell the exn hierarchy from any (a
+ * concrete KILN_REF type is a struct or array type: any). */
+static ref_hier val_hier(const wasm_valtype_t *t, wasm_valkind_t kind) {
+  if (kind == WASM_FUNCREF) return H_FUNC;
+  if (kind == WASM_EXTERNREF) return H_EXTERN;
+  if (kind != KILN_REF) return H_NONE;
+  kiln_heaptype_t h;
+  if (t && kiln_valtype_heaptype(t, &h) &&
+      (h.kind == KILN_HEAP_EXN || h.kind == KILN_HEAP_NOEXN))
+    return H_EXN;
+  return H_ANY;
+}
+
+/* The hierarchies a parameter of type t accepts references of; a concrete
+ * type may be a function type or a GC type, which the public API does not
+ * tell apart, so it accepts both (wasm_func_call has the last word). */
+static bool param_accepts(const wasm_valtype_t *t, ref_hier h) {
+  wasm_valkind_t k = wasm_valtype_kind(t);
+  if (k == WASM_FUNCREF) return h == H_FUNC;
+  if (k == WASM_EXTERNREF) return h == H_EXTERN;
+  kiln_heaptype_t ht;
+  if (k != KILN_REF || !kiln_valtype_heaptype(t, &ht)) return false;
+  switch (ht.kind) {
+  case KILN_HEAP_FUNC:
+  case KILN_HEAP_NOFUNC: return h == H_FUNC;
+  case KILN_HEAP_EXTERN:
+  case KILN_HEAP_NOEXTERN: return h == H_EXTERN;
+  case KILN_HEAP_EXN:
+  case KILN_HEAP_NOEXN: return h == H_EXN;
+  case KILN_HEAP_CONCRETE: return h == H_FUNC || h == H_ANY;
+  default: return h == H_ANY;
+  }
+}
+
+/* Whether a result (of hierarchy hier, if a reference) matches one
+ * expected value (not `either`). */
+static bool match_one(const cJSON *e, const wasm_val_t *got, ref_hier hier) {
   const char *type = json_str(e, "type");
   const char *value = json_str(e, "value");
   if (!type) return false;
@@ -344,27 +419,30 @@ static bool match_one(const cJSON *e, const wasm_val_t *got) {
       return (b & 0x7ff8000000000000u) == 0x7ff8000000000000u;
     return parse_bits(value, 64, &bits) && b == bits;
   }
-  if (strcmp(type, "funcref") == 0) {
-    if (got->kind != WASM_FUNCREF) return false;
-    if (value && strcmp(value, "null") == 0) return got->of.ref == NULL;
-    return got->of.ref != NULL; /* no value: any non-null funcref */
-  }
-  if (strcmp(type, "refnull") == 0 || strcmp(type, "nullfuncref") == 0)
-    return (got->kind == WASM_FUNCREF || got->kind == WASM_EXTERNREF) &&
-           got->of.ref == NULL;
+  /* refnull: a null reference of any type */
+  if (strcmp(type, "refnull") == 0)
+    return wasm_valkind_is_ref(got->kind) && got->of.ref == NULL;
+  /* a null of a hierarchy: "funcref" "null" matches a null nullfuncref or
+   * (ref null $t) as well, the null of each hierarchy being one value */
+  if (json_is_typed_null(type, value))
+    return wasm_valkind_is_ref(got->kind) && got->of.ref == NULL &&
+           hier == json_ref_hier(type);
+  if (strcmp(type, "funcref") == 0 && !value)
+    return got->kind == WASM_FUNCREF && got->of.ref != NULL;
   return false;
 }
 
-static bool match_expected(const cJSON *e, const wasm_val_t *got) {
+static bool match_expected(const cJSON *e, const wasm_val_t *got,
+                           ref_hier hier) {
   const char *type = json_str(e, "type");
   if (type && strcmp(type, "either") == 0) {
     const cJSON *v;
     cJSON_ArrayForEach(v, json_array(e, "values")) {
-      if (match_one(v, got)) return true;
+      if (match_one(v, got, hier)) return true;
     }
     return false;
   }
-  return match_one(e, got);
+  return match_one(e, got, hier);
 }
 
 /* ------------------------------------------------------------------------
@@ -406,6 +484,7 @@ static bool host_add(wast_inst *in, size_t *n, const char *name,
   if (!ext) return false;
   in->externs.data[*n] = ext;
   in->names[*n] = dup_str(name);
+  in->name_lens[*n] = strlen(name);
   (*n)++;
   return in->names[*n - 1] != NULL;
 }
@@ -466,8 +545,10 @@ static wast_inst *spectest_new(wasm_store_t *store) {
   if (!in) return NULL;
   wasm_extern_vec_new_uninitialized(&in->externs, SPECTEST_EXPORTS);
   in->names = calloc(SPECTEST_EXPORTS, sizeof *in->names);
-  if (!in->names || !in->externs.data) {
+  in->name_lens = calloc(SPECTEST_EXPORTS, sizeof *in->name_lens);
+  if (!in->names || !in->name_lens || !in->externs.data) {
     free(in->names);
+    free(in->name_lens);
     wasm_extern_vec_delete(&in->externs);
     free(in);
     return NULL;
@@ -518,6 +599,7 @@ static void inst_free(wast_inst *in) {
   if (!in) return;
   for (size_t i = 0; i < in->externs.size; i++) free(in->names[i]);
   free(in->names);
+  free(in->name_lens);
   wasm_extern_vec_delete(&in->externs);
   if (in->instance) wasm_instance_delete(in->instance);
   free(in->name);
@@ -542,16 +624,27 @@ static wast_inst *find_inst(wast_script *s, const char *name) {
 static wast_inst *find_registered(wast_script *s, const wasm_name_t *name) {
   for (size_t i = s->nregs; i-- > 0;) {
     const char *as = s->regs[i].as;
-    if (strlen(as) == name->size && memcmp(as, name->data, name->size) == 0)
+    if (json_name_eq(as, strlen(as), name->data, name->size))
       return s->regs[i].inst;
   }
   return NULL;
 }
 
+/* The export of a name (len bytes, which may hold NUL). */
 static wasm_extern_t *find_export(const wast_inst *in, const char *name,
                                   size_t len) {
   for (size_t i = 0; i < in->externs.size; i++)
-    if (strlen(in->names[i]) == len && memcmp(in->names[i], name, len) == 0)
+    if (in->name_lens[i] == len && memcmp(in->names[i], name, len) == 0)
+      return in->externs.data[i];
+  return NULL;
+}
+
+/* The export of a name read from the script (json_name_eq). */
+static wasm_extern_t *find_export_json(const wast_inst *in,
+                                       const char *name) {
+  size_t len = strlen(name);
+  for (size_t i = 0; i < in->externs.size; i++)
+    if (json_name_eq(name, len, in->names[i], in->name_lens[i]))
       return in->externs.data[i];
   return NULL;
 }
@@ -633,9 +726,14 @@ static inst_result instantiate(wast_script *s, const wasm_module_t *module,
   wasm_module_exports(module, &types);
   in->names = calloc(in->externs.size ? in->externs.size : 1,
                      sizeof *in->names);
-  bool ok = in->names != NULL && types.size == in->externs.size;
+  in->name_lens = calloc(in->externs.size ? in->externs.size : 1,
+                         sizeof *in->name_lens);
+  bool ok = in->names != NULL && in->name_lens != NULL &&
+            types.size == in->externs.size;
   for (size_t i = 0; ok && i < types.size; i++) {
-    in->names[i] = dup_name(wasm_exporttype_name(types.data[i]));
+    const wasm_name_t *en = wasm_exporttype_name(types.data[i]);
+    in->names[i] = dup_name(en);
+    in->name_lens[i] = en->size;
     ok = in->names[i] != NULL;
   }
   wasm_exporttype_vec_delete(&types);
@@ -830,6 +928,7 @@ typedef enum act_result {
 
 typedef struct act_out {
   wasm_val_t *vals; /* malloc'd; nvals of them */
+  ref_hier *hier;   /* malloc'd; the hierarchy of each (H_NONE: numeric) */
   size_t nvals;
   char msg[512]; /* trap message or error */
   bool exhausted; /* the trap was call stack exhaustion */
@@ -840,7 +939,9 @@ static void act_out_free(act_out *o) {
     if (wasm_valkind_is_ref(o->vals[i].kind) && o->vals[i].of.ref)
       wasm_ref_delete(o->vals[i].of.ref);
   free(o->vals);
+  free(o->hier);
   o->vals = NULL;
+  o->hier = NULL;
   o->nvals = 0;
 }
 
@@ -865,7 +966,8 @@ static act_result run_invoke(wast_script *s, wasm_extern_t *ext,
   wasm_val_t *argv = calloc(nargs ? nargs : 1, sizeof *argv);
   size_t nres = results->size;
   o->vals = calloc(nres ? nres : 1, sizeof *o->vals);
-  if (!argv || !o->vals) {
+  o->hier = calloc(nres ? nres : 1, sizeof *o->hier);
+  if (!argv || !o->vals || !o->hier) {
     snprintf(o->msg, sizeof o->msg, "out of memory");
     goto done;
   }
@@ -879,7 +981,11 @@ static act_result run_invoke(wast_script *s, wasm_extern_t *ext,
   cJSON_ArrayForEach(a, args) {
     if (!parse_arg(a, &argv[i], o->msg, sizeof o->msg)) goto done;
     wasm_valkind_t want = wasm_valtype_kind(params->data[i]);
-    if (argv[i].kind != want) {
+    bool fits = wasm_valkind_is_ref(argv[i].kind)
+                    ? param_accepts(params->data[i],
+                                    json_ref_hier(json_str(a, "type")))
+                    : argv[i].kind == want;
+    if (!fits) {
       snprintf(o->msg, sizeof o->msg, "argument %zu is %s, function takes %s",
                i, kind_name(argv[i].kind), kind_name(want));
       goto done;
@@ -905,6 +1011,8 @@ static act_result run_invoke(wast_script *s, wasm_extern_t *ext,
     r = ACT_TRAP;
     goto done;
   }
+  for (size_t k = 0; k < nres; k++)
+    o->hier[k] = val_hier(results->data[k], o->vals[k].kind);
   o->nvals = nres;
   r = ACT_OK;
 done:
@@ -931,7 +1039,7 @@ static act_result run_action(wast_script *s, const cJSON *action, act_out *o) {
       snprintf(o->msg, sizeof o->msg, "no current module");
     return ACT_ERROR;
   }
-  wasm_extern_t *ext = find_export(in, field, strlen(field));
+  wasm_extern_t *ext = find_export_json(in, field);
   if (!ext) {
     snprintf(o->msg, sizeof o->msg, "no export \"%s\"", field);
     return ACT_ERROR;
@@ -944,11 +1052,16 @@ static act_result run_action(wast_script *s, const cJSON *action, act_out *o) {
       return ACT_ERROR;
     }
     o->vals = calloc(1, sizeof *o->vals);
-    if (!o->vals) {
+    o->hier = calloc(1, sizeof *o->hier);
+    wasm_globaltype_t *gt = wasm_global_type(g);
+    if (!o->vals || !o->hier || !gt) {
+      if (gt) wasm_globaltype_delete(gt);
       snprintf(o->msg, sizeof o->msg, "out of memory");
       return ACT_ERROR;
     }
     wasm_global_get(g, &o->vals[0]);
+    o->hier[0] = val_hier(wasm_globaltype_content(gt), o->vals[0].kind);
+    wasm_globaltype_delete(gt);
     o->nvals = 1;
     return ACT_OK;
   }
@@ -996,7 +1109,7 @@ static void cmd_assert_return(wast_script *s, const cJSON *cmd,
       const cJSON *e;
       bool ok = true;
       cJSON_ArrayForEach(e, expected) {
-        if (!match_expected(e, &o.vals[i])) {
+        if (!match_expected(e, &o.vals[i], o.hier[i])) {
           char got[128], want[256];
           format_val(&o.vals[i], got, sizeof got);
           format_expected(e, want, sizeof want);

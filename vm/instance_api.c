@@ -63,7 +63,12 @@ static const char *vm_link_one(wasm_store_t *s, const fe_module *m, uint32_t i,
   case FE_EXT_GLOBAL: {
     const wasm_global_t *g = (const wasm_global_t *)x;
     const fe_global *want = &m->globals[imp->index];
-    if (g->mut != want->mut || g->vt != vm_valtype_canon(m, want->type))
+    fe_valtype wvt = vm_valtype_canon(m, want->type);
+    /* Wasm 3.0 import matching: an immutable global matches if its type is
+     * a subtype of the import's; a mutable one needs the same type (in
+     * canonical form concrete types are ids, so the word is the type) */
+    if (g->mut != want->mut) return "incompatible import type";
+    if (g->mut ? g->vt != wvt : !fe_vt_sub(m, g->vt, wvt))
       return "incompatible import type";
     ref->u.global = g->slot;
     return NULL;

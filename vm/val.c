@@ -130,6 +130,22 @@ bool vm_vt_is_func(wasm_engine_t *e, fe_valtype vt) {
   return t && t->kind == FE_COMP_FUNC;
 }
 
+/* The kind of a value of type vt, which names the value's hierarchy rather
+ * than its static type: every function reference ((ref null $t), nullfuncref,
+ * (ref func) ...) is WASM_FUNCREF, every extern reference WASM_EXTERNREF, and
+ * the any and exn hierarchies KILN_REF; numeric types as vm_vt_kind.  So a
+ * null reference of a typed function type reads like the standard's null
+ * funcref, and an embedder that knows only the standard kinds still sees
+ * which hierarchy a reference belongs to. */
+static wasm_valkind_t vm_val_kind(wasm_engine_t *e, fe_valtype vt) {
+  if (!FE_VT_IS_REF(vt)) return vm_vt_kind(vt);
+  if (vm_vt_is_func(e, vt)) return WASM_FUNCREF;
+  if (FE_VT_HTKIND(vt) == FE_HT_ABSTRACT &&
+      (FE_VT_HEAP(vt) == FE_HT_EXTERN || FE_VT_HEAP(vt) == FE_HT_NOEXTERN))
+    return WASM_EXTERNREF;
+  return KILN_REF;
+}
+
 bool vm_val_to_slot(wasm_engine_t *e, fe_valtype vt, const wasm_val_t *v,
                     void *slot) {
   memset(slot, 0, 16);
@@ -151,6 +167,9 @@ bool vm_val_to_slot(wasm_engine_t *e, fe_valtype vt, const wasm_val_t *v,
     break;
   }
   if (!vm_kind_is_ref(v->kind)) return false;
+  /* WASM_FUNCREF and WASM_EXTERNREF name their hierarchy; KILN_REF is any
+   * reference (the type decides) */
+  if (v->kind != KILN_REF && v->kind != vm_val_kind(e, vt)) return false;
   const wasm_ref_t *r = v->of.ref;
   if (vm_vt_is_func(e, vt)) {
     if (!r) return FE_VT_NULLABLE(vt);
@@ -171,7 +190,7 @@ bool vm_val_to_slot(wasm_engine_t *e, fe_valtype vt, const wasm_val_t *v,
 bool vm_val_from_slot(wasm_store_t *s, fe_valtype vt, const void *slot,
                       wasm_val_t *out) {
   memset(out, 0, sizeof *out);
-  out->kind = vm_vt_kind(vt);
+  out->kind = vm_val_kind(s->engine, vt);
   switch (out->kind) {
   case WASM_I32:
   case WASM_F32:
