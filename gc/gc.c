@@ -1,0 +1,555 @@
+/* gc/gc.c — the GC heap: the reserved region and its size-class allocator,
+ * the barrier's slow path, the zero-count table, reclamation, API roots,
+ * finalizers, statistics and the verifier (gc.h, docs/gc.md).
+ *
+ * Region: one PROT_NONE reservation of min(limit + 64 KiB, 4 GiB), made at
+ * the first allocation; made readable and writable in chunks as pages are
+ * handed out; never shrunk.  It is divided into 64 KiB pages; page 0 is
+ * never used (offset 0 is null).  Each used page belongs to one size class
+ * (page_class[]) and is cut into equal cells; so the start of an object is
+ * found from any offset (gc_is_object) without a header walk.
+ *
+ * Allocation: per class, a free list of freed cells (linked through the
+ * header's rc field), then a bump pointer in the class's current page, then
+ * a new page.  Pages are not returned to other classes (yet).
+ */
+#include "gc.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define GC_PAGE ((uint32_t)1 << 16)
+#define GC_PAGE_SHIFT 16
+#define GC_COMMIT_CHUNK ((uint64_t)1 << 18) /* 256 KiB */
+#define GC_NO_CLASS 0xffu
+#define GC_POISON_BYTE 0xdb
+
+/* Header flags. */
+enum {
+  GC_F_ZCT = 1u << 0, /* the object is in the ZCT array */
+};
+
+/* Cell sizes: multiples of 16 up to 256, then about 1.5x steps. */
+static const uint32_t class_size[] = {
+    16,  32,  48,  64,   80,   96,   112,  128,  160,  192, 224,
+    256, 384, 512, 768,  1024, 1536, 2048, 3072, 4096, 6144, 8192,
+};
+#define GC_NCLASS ((unsigned)(sizeof class_size / sizeof class_size[0]))
+
+/* The externref box. */
+typedef struct gc_extern {
+  gc_header hdr;
+  void *host_data;
+  gc_finalizer *finalizer;
+} gc_extern;
+
+typedef struct gc_pending {
+  gc_finalizer *fn;
+  void *data;
+} gc_pending;
+
+struct gc_heap {
+  uint8_t *base;        /* NULL until the first allocation */
+  uint64_t reserved;    /* bytes reserved at base */
+  uint64_t limit;       /* object bytes (pages) that may be committed */
+  uint64_t committed;   /* bytes from base + GC_PAGE made accessible */
+  uint64_t page_top;    /* offset of the first page never handed out */
+  uint8_t *page_class;  /* per page: its size class or GC_NO_CLASS */
+  unsigned flags;
+  gc_status error;
+
+  uint32_t free_head[GC_NCLASS]; /* free cells, linked through rc */
+  uint64_t bump[GC_NCLASS];      /* next fresh cell in the class's page */
+  uint64_t bump_end[GC_NCLASS];
+
+  /* The ZCT: every object with rc 0 (and maybe some with rc > 0 again),
+   * each at most once (GC_F_ZCT).  Capacity >= live objects, reserved at
+   * allocation, so the barrier never allocates. */
+  gc_ref *zct;
+  size_t zct_len, zct_cap;
+
+  /* Finalizers of freed boxes.  Capacity >= pending + live boxes with a
+   * finalizer, reserved at allocation, so freeing never allocates. */
+  gc_pending *pending;
+  size_t pending_len, pending_cap;
+  uint64_t live_finalizable;
+
+  uint64_t live_objects, live_bytes, allocations, frees;
+};
+
+/* ---- kinds -------------------------------------------------------------- */
+
+/* The children walker of a kind: calls fn on every reference slot of the
+ * object.  NULL: no children.  Freeing and the verifier are its only users;
+ * structs and arrays add theirs here. */
+typedef void gc_child_fn(gc_heap *h, gc_ref *slot, void *ctx);
+typedef void gc_trace_fn(gc_heap *h, gc_header *obj, gc_child_fn *fn,
+                         void *ctx);
+
+static const struct {
+  gc_trace_fn *trace;
+} kind_ops[GC_KIND_COUNT_] = {
+    [GC_KIND_FREE] = {NULL},
+    [GC_KIND_EXTERN] = {NULL},
+};
+
+/* ---- errors ------------------------------------------------------------- */
+
+const char *gc_status_message(gc_status s) {
+  switch (s) {
+  case GC_OK:
+    return "success";
+  case GC_ERR_LIMIT:
+    return "GC heap limit reached";
+  case GC_ERR_NOMEM:
+    return "out of memory for the GC heap";
+  case GC_ERR_TOO_LARGE:
+    return "GC object too large";
+  }
+  return "unknown GC error";
+}
+
+gc_status gc_last_error(const gc_heap *h) { return h->error; }
+
+/* ---- the heap ----------------------------------------------------------- */
+
+gc_heap *gc_heap_new(uint64_t limit, unsigned flags) {
+  gc_heap *h = calloc(1, sizeof *h);
+  if (!h)
+    return NULL;
+  uint64_t max = GC_HEAP_MAX - GC_PAGE;
+  if (limit == 0 || limit > max)
+    limit = max;
+  h->limit = limit & ~(uint64_t)(GC_PAGE - 1);
+  h->flags = flags;
+  return h;
+}
+
+static inline gc_header *hdr(const gc_heap *h, gc_ref r) {
+  return (gc_header *)(void *)(h->base + r);
+}
+
+gc_header *gc_header_of(const gc_heap *h, gc_ref r) {
+  assert(gc_is_object(h, r));
+  return hdr(h, r);
+}
+
+bool gc_is_object(const gc_heap *h, gc_ref r) {
+  if (!gc_is_heap_ref(r) || !h->base || r >= h->page_top)
+    return false;
+  uint8_t c = h->page_class[r >> GC_PAGE_SHIFT];
+  if (c == GC_NO_CLASS)
+    return false;
+  uint32_t in_page = r & (GC_PAGE - 1), size = class_size[c];
+  if (in_page % size != 0 || in_page + size > GC_PAGE)
+    return false;
+  return hdr(h, r)->kind != GC_KIND_FREE;
+}
+
+/* Calls fn on every live object, page by page. */
+static void each_object(gc_heap *h, void (*fn)(gc_heap *, gc_ref, void *),
+                        void *ctx) {
+  for (uint64_t p = GC_PAGE; p < h->page_top; p += GC_PAGE) {
+    uint8_t c = h->page_class[p >> GC_PAGE_SHIFT];
+    if (c == GC_NO_CLASS)
+      continue;
+    uint32_t size = class_size[c];
+    for (uint32_t off = 0; off + size <= GC_PAGE; off += size)
+      if (hdr(h, p + off)->kind != GC_KIND_FREE)
+        fn(h, (gc_ref)(p + off), ctx);
+  }
+}
+
+static void run_live_finalizer(gc_heap *h, gc_ref r, void *ctx) {
+  (void)ctx;
+  gc_header *o = hdr(h, r);
+  if (o->kind == GC_KIND_EXTERN) {
+    gc_extern *e = (gc_extern *)o;
+    gc_finalizer *fn = e->finalizer;
+    e->finalizer = NULL;
+    if (fn)
+      fn(e->host_data);
+  }
+}
+
+void gc_heap_free(gc_heap *h) {
+  if (!h)
+    return;
+  gc_run_finalizers(h);
+  if (h->base) {
+    each_object(h, run_live_finalizer, NULL);
+    munmap(h->base, h->reserved);
+  }
+  free(h->page_class);
+  free(h->zct);
+  free(h->pending);
+  free(h);
+}
+
+/* Reserves the region (first allocation). */
+static bool reserve(gc_heap *h) {
+  uint64_t size = h->limit + GC_PAGE;
+  void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  if (p == MAP_FAILED)
+    return false;
+  size_t npages = (size_t)(size >> GC_PAGE_SHIFT);
+  h->page_class = malloc(npages);
+  if (!h->page_class) {
+    munmap(p, size);
+    return false;
+  }
+  memset(h->page_class, GC_NO_CLASS, npages);
+  h->base = p;
+  h->reserved = size;
+  h->page_top = GC_PAGE;
+  return true;
+}
+
+/* Hands out a fresh page for class c, committing a chunk if needed. */
+static bool new_page(gc_heap *h, unsigned c) {
+  uint64_t top = h->page_top, used = top - GC_PAGE;
+  if (used + GC_PAGE > h->limit) {
+    h->error = GC_ERR_LIMIT;
+    return false;
+  }
+  if (used + GC_PAGE > h->committed) {
+    uint64_t grow = GC_COMMIT_CHUNK;
+    if (h->committed + grow > h->limit)
+      grow = h->limit - h->committed;
+    if (mprotect(h->base + GC_PAGE + h->committed, grow,
+                 PROT_READ | PROT_WRITE) != 0) {
+      h->error = GC_ERR_NOMEM;
+      return false;
+    }
+    h->committed += grow;
+  }
+  h->page_class[top >> GC_PAGE_SHIFT] = (uint8_t)c;
+  h->bump[c] = top;
+  h->bump_end[c] = top + GC_PAGE - GC_PAGE % class_size[c];
+  h->page_top = top + GC_PAGE; /* up to 4 GiB: 64-bit */
+  return true;
+}
+
+/* Grows *arr (elements of size elem) so that it holds at least need. */
+static bool reserve_array(void **arr, size_t *cap, size_t need, size_t elem) {
+  if (need <= *cap)
+    return true;
+  size_t ncap = *cap ? *cap * 2 : 64;
+  while (ncap < need)
+    ncap *= 2;
+  void *p = realloc(*arr, ncap * elem);
+  if (!p)
+    return false;
+  *arr = p;
+  *cap = ncap;
+  return true;
+}
+
+static void zct_push(gc_heap *h, gc_ref r) {
+  gc_header *o = hdr(h, r);
+  if (o->flags & GC_F_ZCT)
+    return;
+  assert(h->zct_len < h->zct_cap);
+  o->flags |= GC_F_ZCT;
+  h->zct[h->zct_len++] = r;
+}
+
+/* A cell of at least size bytes, header filled, rc 0, in the ZCT; or
+ * GC_NULL with h->error set.  needs_finalizer reserves a pending slot. */
+static gc_ref alloc_object(gc_heap *h, size_t size, gc_kind kind,
+                           uint32_t type_id, bool needs_finalizer) {
+  unsigned c = 0;
+  while (c < GC_NCLASS && class_size[c] < size)
+    c++;
+  if (c == GC_NCLASS) {
+    h->error = GC_ERR_TOO_LARGE;
+    return GC_NULL;
+  }
+  if (!h->base && !reserve(h)) {
+    h->error = GC_ERR_NOMEM;
+    return GC_NULL;
+  }
+  if (!reserve_array((void **)&h->zct, &h->zct_cap, h->live_objects + 1,
+                     sizeof *h->zct) ||
+      (needs_finalizer &&
+       !reserve_array((void **)&h->pending, &h->pending_cap,
+                      h->pending_len + h->live_finalizable + 1,
+                      sizeof *h->pending))) {
+    h->error = GC_ERR_NOMEM;
+    return GC_NULL;
+  }
+  gc_ref r;
+  if (h->free_head[c]) {
+    r = h->free_head[c];
+    h->free_head[c] = hdr(h, r)->rc;
+  } else {
+    if (h->bump[c] == h->bump_end[c] && !new_page(h, c))
+      return GC_NULL;
+    r = (gc_ref)h->bump[c];
+    h->bump[c] += class_size[c];
+  }
+  memset(hdr(h, r), 0, class_size[c]);
+  gc_header *o = hdr(h, r);
+  o->type_id = type_id;
+  o->kind = (uint8_t)kind;
+  o->sclass = (uint8_t)c;
+  h->live_objects++;
+  h->live_bytes += class_size[c];
+  h->allocations++;
+  h->error = GC_OK;
+  zct_push(h, r);
+  return r;
+}
+
+gc_ref gc_extern_new(gc_heap *h, void *host_data, gc_finalizer *fin) {
+  gc_ref r = alloc_object(h, sizeof(gc_extern), GC_KIND_EXTERN, 0, fin != NULL);
+  if (r == GC_NULL)
+    return GC_NULL;
+  gc_extern *e = (gc_extern *)hdr(h, r);
+  e->host_data = host_data;
+  e->finalizer = fin;
+  if (fin)
+    h->live_finalizable++;
+  return r;
+}
+
+void *gc_extern_data(const gc_heap *h, gc_ref r) {
+  gc_header *o = gc_header_of(h, r);
+  assert(o->kind == GC_KIND_EXTERN);
+  return ((gc_extern *)o)->host_data;
+}
+
+/* ---- counting ----------------------------------------------------------- */
+
+static inline void inc(gc_heap *h, gc_ref r) {
+  gc_header *o = hdr(h, r);
+  assert(o->kind != GC_KIND_FREE);
+  if (o->rc != UINT32_MAX)
+    o->rc++;
+}
+
+static inline void dec(gc_heap *h, gc_ref r) {
+  gc_header *o = hdr(h, r);
+  assert(o->kind != GC_KIND_FREE && o->rc > 0);
+  if (o->rc == UINT32_MAX)
+    return;
+  if (--o->rc == 0)
+    zct_push(h, r);
+}
+
+void gc_write_slow(gc_heap *h, gc_ref *slot, gc_ref v) {
+  gc_ref old = *slot;
+  if (gc_is_heap_ref(v))
+    inc(h, v);
+  *slot = v;
+  if (gc_is_heap_ref(old))
+    dec(h, old);
+}
+
+void gc_root_add(gc_heap *h, gc_ref r) {
+  if (!gc_is_heap_ref(r))
+    return;
+  gc_header *o = gc_header_of(h, r);
+  if (o->handles != UINT32_MAX)
+    o->handles++;
+}
+
+void gc_root_remove(gc_heap *h, gc_ref r) {
+  if (!gc_is_heap_ref(r))
+    return;
+  gc_header *o = gc_header_of(h, r);
+  assert(o->handles > 0);
+  if (o->handles != UINT32_MAX)
+    o->handles--;
+  /* rc 0 with handles: the object stayed in the ZCT, nothing to do. */
+}
+
+/* ---- reclamation -------------------------------------------------------- */
+
+static void dec_child(gc_heap *h, gc_ref *slot, void *ctx) {
+  (void)ctx;
+  if (gc_is_heap_ref(*slot))
+    dec(h, *slot);
+}
+
+/* Frees object r (rc 0, no handle): its children's counts drop (those
+ * reaching 0 join the ZCT, the caller's worklist); its finalizer is
+ * queued; the cell goes to its class's free list. */
+static void free_object(gc_heap *h, gc_ref r) {
+  gc_header *o = hdr(h, r);
+  unsigned c = o->sclass;
+  gc_trace_fn *trace = kind_ops[o->kind].trace;
+  if (trace)
+    trace(h, o, dec_child, NULL);
+  if (o->kind == GC_KIND_EXTERN) {
+    gc_extern *e = (gc_extern *)o;
+    if (e->finalizer) {
+      assert(h->pending_len < h->pending_cap);
+      h->pending[h->pending_len++] = (gc_pending){e->finalizer, e->host_data};
+      h->live_finalizable--;
+    }
+  }
+  if (h->flags & GC_HEAP_POISON)
+    memset(o, GC_POISON_BYTE, class_size[c]);
+  o->kind = GC_KIND_FREE;
+  o->flags = 0;
+  o->rc = h->free_head[c]; /* the free-list link */
+  h->free_head[c] = r;
+  h->live_objects--;
+  h->live_bytes -= class_size[c];
+  h->frees++;
+}
+
+/* The ZCT is the worklist: an entry is freed (its children may append new
+ * entries), dropped (rc > 0 again) or kept (held by a handle), so freeing a
+ * long chain of objects never recurses. */
+size_t gc_reclaim(gc_heap *h, bool wasm_frames_active) {
+  if (wasm_frames_active)
+    return 0; /* frames are not scanned yet: nothing is known dead */
+  size_t freed = 0, keep = 0;
+  while (keep < h->zct_len) {
+    gc_ref r = h->zct[keep];
+    gc_header *o = hdr(h, r);
+    if (o->rc == 0 && o->handles != 0) {
+      keep++;
+      continue;
+    }
+    h->zct[keep] = h->zct[--h->zct_len];
+    o->flags &= (uint8_t)~GC_F_ZCT;
+    if (o->rc == 0) {
+      free_object(h, r);
+      freed++;
+    }
+  }
+  return freed;
+}
+
+size_t gc_run_finalizers(gc_heap *h) {
+  size_t ran = 0;
+  /* A finalizer must not touch this heap, so the queue cannot grow while
+   * it runs; take entries from the front anyway, in allocation order. */
+  for (size_t i = 0; i < h->pending_len; i++) {
+    gc_pending p = h->pending[i];
+    p.fn(p.data);
+    ran++;
+  }
+  h->pending_len = 0;
+  return ran;
+}
+
+/* ---- statistics --------------------------------------------------------- */
+
+void gc_get_stats(const gc_heap *h, gc_stats *out) {
+  *out = (gc_stats){
+      .live_objects = h->live_objects,
+      .live_bytes = h->live_bytes,
+      .zct_size = h->zct_len,
+      .allocations = h->allocations,
+      .frees = h->frees,
+      .pending_finalizers = h->pending_len,
+      .committed_bytes = h->committed,
+      .reserved_bytes = h->reserved,
+      .limit_bytes = h->limit,
+  };
+}
+
+/* ---- the verifier ------------------------------------------------------- */
+
+/* The verifier swaps every object's stored count into a side array, counts
+ * afresh into the header (so no map from offset to object is needed),
+ * compares, and puts the stored counts back. */
+typedef struct verify_ctx {
+  gc_heap *h;
+  uint32_t *saved; /* stored counts, in each_object order */
+  size_t n, i;
+  size_t problems;
+  char *err;
+  size_t errlen;
+} verify_ctx;
+
+__attribute__((format(printf, 2, 3))) static void
+problem(verify_ctx *v, const char *fmt, ...) {
+  if (v->problems++ == 0 && v->errlen > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->err, v->errlen, fmt, ap);
+    va_end(ap);
+  }
+}
+
+static void verify_visit(void *vctx, gc_ref r) {
+  verify_ctx *v = vctx;
+  if (!gc_is_heap_ref(r))
+    return;
+  if (!gc_is_object(v->h, r)) {
+    problem(v, "reference 0x%x is not a live object", (unsigned)r);
+    return;
+  }
+  gc_header *o = hdr(v->h, r);
+  if (o->rc != UINT32_MAX)
+    o->rc++;
+}
+
+static void verify_child(gc_heap *h, gc_ref *slot, void *ctx) {
+  (void)h;
+  verify_visit(ctx, *slot);
+}
+
+static void save_count(gc_heap *h, gc_ref r, void *ctx) {
+  verify_ctx *v = ctx;
+  gc_header *o = hdr(h, r);
+  v->saved[v->i++] = o->rc;
+  if (o->rc != UINT32_MAX) /* sticky counts are not recomputed */
+    o->rc = 0;
+}
+
+static void count_children(gc_heap *h, gc_ref r, void *ctx) {
+  gc_header *o = hdr(h, r);
+  gc_trace_fn *trace = kind_ops[o->kind].trace;
+  if (trace)
+    trace(h, o, verify_child, ctx);
+}
+
+static void compare_count(gc_heap *h, gc_ref r, void *ctx) {
+  verify_ctx *v = ctx;
+  gc_header *o = hdr(h, r);
+  uint32_t stored = v->saved[v->i++];
+  if (o->rc != stored)
+    problem(v, "object 0x%x: stored count %u, recomputed %u", (unsigned)r,
+            (unsigned)stored, (unsigned)o->rc);
+  if (stored == 0 && !(o->flags & GC_F_ZCT))
+    problem(v, "object 0x%x has count 0 but is not in the ZCT", (unsigned)r);
+  o->rc = stored;
+}
+
+size_t gc_verify(gc_heap *h, gc_enumerate_fn *enumerate, void *ud, char *err,
+                 size_t n) {
+  verify_ctx v = {.h = h, .err = err, .errlen = n};
+  if (n > 0)
+    err[0] = '\0';
+  if (!h->base)
+    return 0;
+  v.saved = malloc((h->live_objects ? h->live_objects : 1) * sizeof *v.saved);
+  if (!v.saved) {
+    if (n > 0)
+      snprintf(err, n, "out of memory");
+    return 1;
+  }
+  each_object(h, save_count, &v);
+  assert(v.i == h->live_objects);
+  if (enumerate)
+    enumerate(ud, verify_visit, &v);
+  each_object(h, count_children, &v);
+  v.i = 0;
+  each_object(h, compare_count, &v);
+  for (size_t i = 0; i < h->zct_len; i++)
+    if (!gc_is_object(h, h->zct[i]))
+      problem(&v, "ZCT entry 0x%x is not a live object", (unsigned)h->zct[i]);
+  free(v.saved);
+  return v.problems;
+}
