@@ -396,8 +396,8 @@ static void do_call(jit_func *f, uint32_t callee) {
 
 /* call_indirect: bounds, null and signature checks, then a call through
  * the vm_funcref.  The signature check compares canonical type ids (equal
- * for equal types); subtyping between function types (GC) comes with the
- * GC issue. */
+ * for equal types) and, when they differ, asks whether the function's type
+ * is a declared subtype of the expected one. */
 static void do_call_indirect(jit_func *f) {
   jit_module *jm = f->jm;
   uint32_t t = fe_read_u32(&f->r);
@@ -421,7 +421,19 @@ static void do_call_indirect(jit_func *f) {
                                        LLVMBuildGEP2(f->b, jm->t_i8, fr, &toff, 1, ""), "type"),
                                 JIT_ALIAS_VM);
   LLVMValueRef expected = jit_load_vmctx(f, vm_off_type_id(jm->layout, t), jm->t_i32, "expected");
-  jit_trap_if(f, LLVMBuildICmp(f->b, LLVMIntNE, actual, expected, ""), VM_TRAP_INDIRECT_TYPE);
+  /* equal canonical ids: the common case, inline; different ids may still
+   * be a declared subtype (Wasm 3.0): asked of the registry out of line */
+  LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(jm->ctx, f->fn, "sig.slow");
+  LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(jm->ctx, f->fn, "sig.ok");
+  LLVMBuildCondBr(f->b, LLVMBuildICmp(f->b, LLVMIntEQ, actual, expected, ""), ok, slow);
+  LLVMPositionBuilderAtEnd(f->b, slow);
+  LLVMValueRef sargs[3] = {f->vmctx, actual, expected};
+  LLVMTypeRef stypes[3] = {jm->t_ptr, jm->t_i32, jm->t_i32};
+  LLVMValueRef is_sub = jit_builtin(f, VM_BI_FUNC_SUBTYPE, jm->t_i32, sargs, stypes, 3);
+  jit_trap_if(f, LLVMBuildICmp(f->b, LLVMIntEQ, is_sub, LLVMConstInt(jm->t_i32, 0, 0), ""),
+              VM_TRAP_INDIRECT_TYPE);
+  LLVMBuildBr(f->b, ok);
+  LLVMPositionBuilderAtEnd(f->b, ok);
   LLVMValueRef entry = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, fr, "entry"), JIT_ALIAS_VM);
   LLVMValueRef voff = LLVMConstInt(jm->t_i64, offsetof(vm_funcref, vmctx), 0);
   LLVMValueRef cv = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr,
@@ -489,13 +501,15 @@ static void emit_prologue(jit_func *f) {
     f->call_area = LLVMBuildAlloca(f->b, at, "results.area");
     LLVMSetAlignment(f->call_area, 16);
   }
-  /* stack overflow: the frame address against vmctx->stack_limit */
+  /* stack overflow: the frame address against *vmctx->stack_limit (not
+   * tagged: the host writes the cell between calls) */
   LLVMTypeRef fa_ty;
   LLVMValueRef fa = jit_intrinsic(jm, "llvm.frameaddress", &jm->t_ptr, 1, &fa_ty);
   LLVMValueRef zero = LLVMConstInt(jm->t_i32, 0, 0);
   LLVMValueRef frame = LLVMBuildCall2(f->b, fa_ty, fa, &zero, 1, "frame");
   LLVMValueRef sp = LLVMBuildPtrToInt(f->b, frame, jm->t_i64, "sp");
-  LLVMValueRef limit = jit_load_vmctx(f, VM_OFF_STACK_LIMIT, jm->t_i64, "stack.limit");
+  LLVMValueRef cell = jit_load_vmctx(f, VM_OFF_STACK_LIMIT, jm->t_ptr, "stack.cell");
+  LLVMValueRef limit = LLVMBuildLoad2(f->b, jm->t_i64, cell, "stack.limit");
   jit_trap_if(f, LLVMBuildICmp(f->b, LLVMIntULT, sp, limit, ""), VM_TRAP_STACK_OVERFLOW);
 }
 

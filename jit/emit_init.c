@@ -4,9 +4,10 @@
  * global slots, element-segment storage, data-segment records, function
  * references) and then calls kiln_init, which performs the spec's
  * initialization in order:
- *   1. each defined global's initializer, in order (a constant expression
+ *   1. each defined table with an initializer expression, filled with it
+ *      (such an expression sees the imported globals only: validation);
+ *   2. each defined global's initializer, in order (a constant expression
  *      may read any preceding global, imported or defined);
- *   2. each defined table with an initializer expression: filled with it;
  *   3. every element segment's items evaluated into the segment's storage;
  *   4. active element segments applied with table.init (bounds-checked:
  *      a trap stops initialization where it is) and dropped; declarative
@@ -133,8 +134,8 @@ void jit_emit_init(jit_module *jm) {
   f->index = FE_NO_INDEX;
   LLVMPositionBuilderAtEnd(f->b, LLVMAppendBasicBlockInContext(jm->ctx, fn, "entry"));
   f->vmctx = LLVMGetParam(fn, 0);
-  init_globals(f);
   init_tables(f);
+  init_globals(f);
   init_elem_items(f);
   apply_elems(f);
   apply_datas(f);

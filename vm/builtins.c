@@ -2,6 +2,7 @@
  * another concept's file (see builtins.h). */
 #include "builtins.h"
 
+#include "frontend/types.h"
 #include "host.h"
 #include "table.h"
 #include "trap.h"
@@ -10,6 +11,14 @@
 __attribute__((noinline)) _Noreturn void vm_builtin_trap(void *vmctx, uint32_t code) {
   (void)vmctx;
   vm_trap_raise_at((vm_trap_code)code, (uintptr_t)__builtin_return_address(0));
+}
+
+/* The slow path of call_indirect's signature check (ids differ): Wasm 3.0
+ * accepts a function whose type is a declared subtype of the expected one. */
+uint32_t vm_builtin_func_subtype(void *vmctx, uint32_t sub, uint32_t super) {
+  const vm_vmctx_header *h = vmctx;
+  const vm_instance_head *inst = h->instance;
+  return fe_typereg_sub(inst->types, sub, super);
 }
 
 int64_t vm_builtin_memory_grow(void *vmctx, uint32_t mem, uint64_t delta) {
@@ -34,5 +43,6 @@ const void *const vm_builtins[VM_BI_COUNT_] = {
     [VM_BI_ELEM_DROP] = (const void *)vm_builtin_elem_drop,
     [VM_BI_TABLE_SET] = (const void *)vm_builtin_table_set,
     [VM_BI_CALL_HOST] = (const void *)vm_builtin_call_host,
+    [VM_BI_FUNC_SUBTYPE] = (const void *)vm_builtin_func_subtype,
 };
-_Static_assert(VM_BI_CALL_HOST + 1 == VM_BI_COUNT_, "every builtin has its slot");
+_Static_assert(VM_BI_FUNC_SUBTYPE + 1 == VM_BI_COUNT_, "every builtin has its slot");

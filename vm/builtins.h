@@ -24,6 +24,10 @@ extern const void *const vm_builtins[VM_BI_COUNT_];
  * generated code) as the pc. */
 _Noreturn void vm_builtin_trap(void *vmctx, uint32_t code);
 
+/* VM_BI_FUNC_SUBTYPE: whether canonical type `sub` is a subtype of `super`
+ * in the instance's engine (1 or 0). */
+uint32_t vm_builtin_func_subtype(void *vmctx, uint32_t sub, uint32_t super);
+
 /* VM_BI_MEMORY_GROW: memory.grow on memory `mem` of vmctx's instance: the
  * old size in pages, or -1. */
 int64_t vm_builtin_memory_grow(void *vmctx, uint32_t mem, uint64_t delta);

@@ -92,7 +92,8 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
   h->builtins = vm_builtins;
   h->instance = inst;
   h->store = inst->store;
-  h->stack_limit = vm_stack_limit();
+  h->stack_limit = limits->stack_cell ? limits->stack_cell : &inst->own_stack_limit;
+  *h->stack_limit = vm_stack_limit(); /* init and start run on this thread */
 
   /* imports, in import order, into their index spaces */
   uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
@@ -178,6 +179,7 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
     return false;
   }
   inst->head.elems = (vm_elem_seg *)(vmctx + l->elems);
+  inst->head.types = m->reg;
   uint64_t at = 0;
   for (uint32_t e = 0; e < m->nelems; e++) {
     inst->head.elems[e].items = inst->elem_items + at;
@@ -232,9 +234,9 @@ static void run_invoke(void *arg) {
 }
 
 bool vm_invoke(vm_funcref *f, void *values, vm_trap_info *trap) {
-  /* the callee may run on another thread than the one that created its
-   * instance: its stack limit is this thread's */
-  ((vm_vmctx_header *)f->vmctx)->stack_limit = vm_stack_limit();
+  /* the store's code may run on another thread than last time: every
+   * vmctx of the store shares this cell */
+  *((vm_vmctx_header *)f->vmctx)->stack_limit = vm_stack_limit();
   invoke_call ic = {f, values};
   return vm_call_protected(run_invoke, &ic, trap);
 }

@@ -72,11 +72,14 @@ typedef struct vm_instance {
   uint32_t nmems, ntables;
   uint64_t *elem_items;  /* one allocation for every segment's items */
   vm_funcref *host_links; /* imported host functions, linked (vm/host.h) */
+  uintptr_t own_stack_limit; /* the stack cell when limits->stack_cell is NULL */
 } vm_instance;
 
 /* Engine-level limits an instance is created under. */
 typedef struct vm_limits {
   uint64_t max_memory_pages; /* per memory */
+  uintptr_t *stack_cell;     /* the store's stack-limit cell (vmctx.h), or
+                                NULL for one of the instance's own */
 } vm_limits;
 
 /* Creates an instance of m (compiled as c) with `imports` (m->nimports of
@@ -96,7 +99,8 @@ vm_funcref *vm_instance_func(const vm_instance *inst, uint32_t f);
 vm_global *vm_instance_global(const vm_instance *inst, uint32_t g);
 
 /* Calls f with values (16 bytes each: arguments in, results out) under a
- * protected call on the current thread.  False if it trapped. */
+ * protected call on the current thread, after setting the stack-limit cell
+ * of f's store to this thread's limit.  False if it trapped. */
 bool vm_invoke(vm_funcref *f, void *values, vm_trap_info *trap);
 
 #endif

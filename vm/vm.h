@@ -68,6 +68,8 @@ typedef struct vm_owned {
 struct wasm_store_t {
   wasm_engine_t *engine;
   vm_owned *owned;
+  uintptr_t stack_limit; /* the stack-limit cell of every vmctx of the store
+                            (vmctx.h), refreshed on every entry */
 };
 
 /* Hands p to the store: drop(p) runs when the store is deleted.  False when

@@ -69,6 +69,8 @@ typedef enum vm_builtin {
   VM_BI_ELEM_DROP,     /* void (void *vmctx, uint32_t elem) */
   VM_BI_TABLE_SET,     /* void (void *vmctx, uint32_t table, uint64_t i, uint64_t val): GC refs */
   VM_BI_CALL_HOST,     /* void (void *host_ctx, void *values): a host function */
+  VM_BI_FUNC_SUBTYPE,  /* uint32_t (void *vmctx, uint32_t sub, uint32_t super):
+                          canonical type ids, 1 if sub <: super */
   VM_BI_COUNT_
 } vm_builtin;
 
@@ -96,6 +98,7 @@ typedef struct vm_instance_head {
   struct vm_mem **mems;
   struct vm_tab **tables;
   vm_elem_seg *elems;
+  const void *types; /* the engine's type registry (frontend/types.h) */
 } vm_instance_head;
 
 /* Trap codes passed to VM_BI_TRAP and reported by the signal handler. */
@@ -120,7 +123,11 @@ typedef enum vm_trap_code {
  * so that the host trampolines (kiln_h<T>, jit.h) find the builtins table
  * and the stack limit the same way Wasm functions do. */
 typedef struct vm_vmctx_header {
-  uintptr_t stack_limit;     /* prologues trap when sp goes below it */
+  uintptr_t *stack_limit;    /* prologues trap when sp goes below *stack_limit:
+                                one cell per store, shared by all its vmctxs
+                                and refreshed on every entry from the host,
+                                so that whichever thread runs the store's
+                                code checks against its own stack */
   const void *const *builtins;
   void *instance;            /* the owning instance (vm/ internal) */
   void *store;

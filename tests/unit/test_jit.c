@@ -51,7 +51,7 @@ static void load_with(loaded *l, const char *name, const vm_extern_ref *imports)
   l->c = vm_compiled_new(l->m, 2, err, sizeof err);
   if (!l->c)
     fail_msg("compile: %s", err);
-  vm_limits lim = {65536};
+  vm_limits lim = {65536, NULL};
   vm_trap_info t;
   l->inst = vm_instance_new(l->m, l->c, imports, &lim, NULL, &l->trapped, &t, err, sizeof err);
   if (!l->inst)
@@ -218,7 +218,7 @@ static void test_host_calls(void **state) {
   vm_compiled *c = vm_compiled_new(m, 2, err, sizeof err);
   if (!c)
     fail_msg("compile: %s", err);
-  vm_limits lim = {65536};
+  vm_limits lim = {65536, NULL};
   vm_trap_info t;
   bool trapped;
   loaded l = {probe.reg, m, c, NULL, false};
@@ -265,7 +265,7 @@ static void test_partitions(void **state) {
   if (!l.c)
     fail_msg("compile: %s", err);
   assert_true(l.c->ncodes > 1);
-  vm_limits lim = {65536};
+  vm_limits lim = {65536, NULL};
   vm_trap_info t;
   l.inst = vm_instance_new(l.m, l.c, NULL, &lim, NULL, &l.trapped, &t, err, sizeof err);
   assert_non_null(l.inst);
