@@ -9,9 +9,17 @@
  * whether a rejection is a decoding or a validation error.
  *
  * Every command is counted as passed, failed or skipped with a reason.
- * Commands that need a feature Kiln does not run yet (SIMD values,
- * externref values, GC references, exception handling, text modules) are
- * skipped, never failed.  One store per script.
+ * Commands that need a feature Kiln does not run yet (SIMD values, GC
+ * references, exception handling, text modules) are skipped, never failed.
+ * One store per script.
+ *
+ * Host references: an `externref` argument with a numeric value N is an
+ * externref box (kiln_externref_new) whose data encodes N, made once per
+ * script and reused, so the same N is the same reference; an `externref`
+ * result with a value matches a box whose data encodes that N, one without
+ * a value any non-null externref.  `hostref` values belong to the any
+ * hierarchy (ref.host, converted with any.convert_extern) and are skipped
+ * with the GC references.
  *
  * Nothing in a script can crash the runner: every JSON field is read through
  * cli/json.h, which treats a missing or mistyped field as absent, and every
@@ -35,7 +43,6 @@
 /* Skip reasons: one string per category, so the summary groups them. */
 #define SKIP_TEXT "text module: needs the text-format parser (issue 4)"
 #define SKIP_SIMD "SIMD: v128 values are not supported"
-#define SKIP_EXTERNREF "reference types: externref values are not supported"
 #define SKIP_GC "GC: GC reference values are not supported"
 #define SKIP_EH "exception handling is not supported"
 #define SKIP_CONVERTER "converter could not express the command (wast2json 'skip')"
@@ -90,6 +97,13 @@ typedef struct wast_script {
   /* the command being run */
   long line;
   const char *ctype;
+  /* externref boxes made for `externref N` arguments, one per N: the
+   * script holds a handle on each until it ends */
+  struct {
+    uint64_t n;
+    wasm_ref_t *ref;
+  } *hostrefs;
+  size_t nhostrefs, cap_hostrefs;
 } wast_script;
 
 /* Grows *arr (elements of size sz) so that it holds at least n + 1. */
@@ -194,9 +208,7 @@ static const char *value_skip_reason(const char *type, const char *value) {
   if (!type) return NULL;
   if (json_is_typed_null(type, value)) return NULL;
   if (strcmp(type, "v128") == 0) return SKIP_SIMD;
-  if (strcmp(type, "externref") == 0 || strcmp(type, "nullexternref") == 0 ||
-      strcmp(type, "hostref") == 0)
-    return SKIP_EXTERNREF;
+  if (strcmp(type, "hostref") == 0) return SKIP_GC;
   if (strcmp(type, "exnref") == 0 || strcmp(type, "nullexnref") == 0)
     return SKIP_EH;
   if (strcmp(type, "anyref") == 0 || strcmp(type, "nullref") == 0 ||
@@ -237,10 +249,30 @@ static bool parse_bits(const char *text, unsigned bits, uint64_t *out) {
   return true;
 }
 
+/* The data of the externref box standing for host reference N (never NULL,
+ * so that kiln_externref_data tells a box from no box). */
+static void *hostref_data(uint64_t n) { return (void *)(uintptr_t)(n + 1); }
+
+/* The script's externref box for host reference N (made on first use; the
+ * script owns the handle).  NULL when out of memory. */
+static wasm_ref_t *hostref(wast_script *s, uint64_t n) {
+  for (size_t i = 0; i < s->nhostrefs; i++)
+    if (s->hostrefs[i].n == n) return s->hostrefs[i].ref;
+  if (!grow((void **)&s->hostrefs, &s->cap_hostrefs, s->nhostrefs,
+            sizeof s->hostrefs[0]))
+    return NULL;
+  wasm_ref_t *r = kiln_externref_new(s->store, hostref_data(n), NULL);
+  if (!r) return NULL;
+  s->hostrefs[s->nhostrefs].n = n;
+  s->hostrefs[s->nhostrefs].ref = r;
+  s->nhostrefs++;
+  return r;
+}
+
 /* Reads an argument into *out; false, with the reason in err, if it cannot
- * be used. */
-static bool parse_arg(const cJSON *j, wasm_val_t *out, char *err,
-                      size_t errlen) {
+ * be used.  A reference in *out is borrowed (the script owns it). */
+static bool parse_arg(wast_script *s, const cJSON *j, wasm_val_t *out,
+                      char *err, size_t errlen) {
   const char *type = json_str(j, "type");
   const char *value = json_str(j, "value");
   uint64_t bits = 0;
@@ -278,6 +310,16 @@ static bool parse_arg(const cJSON *j, wasm_val_t *out, char *err,
                 : h == H_EXTERN ? WASM_EXTERNREF
                                 : KILN_REF;
     out->of.ref = NULL;
+    return true;
+  }
+  if (strcmp(type, "externref") == 0) {
+    if (!parse_bits(value, 64, &bits)) goto bad_value;
+    out->kind = WASM_EXTERNREF;
+    out->of.ref = hostref(s, bits);
+    if (!out->of.ref) {
+      snprintf(err, errlen, "out of memory for an externref");
+      return false;
+    }
     return true;
   }
   snprintf(err, errlen, "unsupported argument type '%s'", type);
@@ -429,6 +471,14 @@ static bool match_one(const cJSON *e, const wasm_val_t *got, ref_hier hier) {
            hier == json_ref_hier(type);
   if (strcmp(type, "funcref") == 0 && !value)
     return got->kind == WASM_FUNCREF && got->of.ref != NULL;
+  /* host references: a box whose data encodes N; without a value, any
+   * non-null externref */
+  if (strcmp(type, "externref") == 0) {
+    if (got->kind != WASM_EXTERNREF || !got->of.ref) return false;
+    if (!value) return true;
+    return parse_bits(value, 64, &bits) &&
+           kiln_externref_data(got->of.ref) == hostref_data(bits);
+  }
   return false;
 }
 
@@ -979,7 +1029,7 @@ static act_result run_invoke(wast_script *s, wasm_extern_t *ext,
   size_t i = 0;
   const cJSON *a;
   cJSON_ArrayForEach(a, args) {
-    if (!parse_arg(a, &argv[i], o->msg, sizeof o->msg)) goto done;
+    if (!parse_arg(s, a, &argv[i], o->msg, sizeof o->msg)) goto done;
     wasm_valkind_t want = wasm_valtype_kind(params->data[i]);
     bool fits = wasm_valkind_is_ref(argv[i].kind)
                     ? param_accepts(params->data[i],
@@ -1204,6 +1254,8 @@ static void script_free(wast_script *s) {
   free(s->defs);
   for (size_t i = 0; i < s->nregs; i++) free(s->regs[i].as);
   free(s->regs);
+  for (size_t i = 0; i < s->nhostrefs; i++) wasm_ref_delete(s->hostrefs[i].ref);
+  free(s->hostrefs);
   if (s->store) wasm_store_delete(s->store);
   free(s->dir);
 }

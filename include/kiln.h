@@ -12,7 +12,8 @@
  * kiln_compiler_info works without the compiler.
  *
  * Like wasm.h, this header declares only what libkiln implements: config,
- * cache, GC, value and statistics extensions arrive with their issues.
+ * cache, GC-object and further statistics extensions arrive with their
+ * issues; externref boxes and GC heap statistics are here.
  * docs/api.md describes the whole surface.
  */
 #ifndef KILN_H
@@ -360,6 +361,54 @@ WASM_API_EXTERN void kiln_config_set_compile_threads(wasm_config_t *, unsigned t
  * be loaded or does not support an instruction of the module yet.  diag may
  * be NULL. */
 WASM_API_EXTERN bool kiln_module_compile(wasm_module_t *module, kiln_diagnostic_t *diag);
+
+/* ------------------------------------------------------------------------
+ * Host references (externref) and the store's GC heap
+ * ---------------------------------------------------------------------- */
+
+/* A new externref: a box in the store's GC heap (created at this first GC
+ * allocation) holding `data` and an optional finalizer, returned as a new
+ * reference handle (kind WASM_EXTERNREF in a wasm_val_t).  While a handle
+ * on it exists the box stays alive; once no handle, table, global or
+ * element segment holds it, it is freed at the next reclamation point (the
+ * return of the outermost wasm_func_call / wasm_instance_new, or
+ * kiln_store_gc_collect) and its finalizer runs once, with `data`, outside
+ * Wasm code; every finalizer still due runs when the store is deleted.  A
+ * finalizer may free or inspect its data and use other stores, but must not
+ * touch the store the box belongs to.  NULL when out of memory or the
+ * heap's limit is reached. */
+WASM_API_EXTERN own wasm_ref_t *kiln_externref_new(wasm_store_t *store, void *data,
+                                                   void (*finalizer)(void *));
+
+/* The data of an externref box made by kiln_externref_new (through any
+ * handle on it, also one returned by Wasm); NULL for NULL and for a
+ * reference that is not such a box (e.g. a funcref). */
+WASM_API_EXTERN void *kiln_externref_data(const wasm_ref_t *ref);
+
+/* Statistics of the store's GC heap (all 0 before its first allocation). */
+typedef struct kiln_gc_stats_t {
+  uint64_t live_objects;
+  uint64_t live_bytes;         /* cell sizes of live objects */
+  uint64_t allocations;        /* since the store was created */
+  uint64_t frees;
+  uint64_t pending_finalizers; /* queued, not yet run */
+  uint64_t committed_bytes;
+} kiln_gc_stats_t;
+
+WASM_API_EXTERN void kiln_store_gc_stats(const wasm_store_t *store, kiln_gc_stats_t *out);
+
+/* A reclamation point now: frees every object that nothing (handle, table,
+ * global, segment, other object) holds and runs the queued finalizers.
+ * Called from a host function while Wasm code of the store is active, it
+ * frees nothing (Wasm frames are not scanned yet).  Returns the number of
+ * objects freed. */
+WASM_API_EXTERN size_t kiln_store_gc_collect(wasm_store_t *store);
+
+/* The heap verifier (for tests and debugging): recomputes every object's
+ * reference count from the tables, globals and element segments of the
+ * store and compares it with the stored count.  Returns the number of
+ * problems (0: consistent) and describes the first in err (if n > 0). */
+WASM_API_EXTERN size_t kiln_store_gc_verify(wasm_store_t *store, char *err, size_t n);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -17,6 +17,12 @@
  * expressions are lowered with the function-body machinery (JIT_EXPR
  * frames), so every instruction a constant expression may use is compiled
  * the same way everywhere; LLVM folds what is constant.
+ *
+ * Every store of a GC reference (a reference type outside the func
+ * hierarchy, lowered as i32) goes through a write-barrier builtin: globals
+ * through VM_BI_GLOBAL_SET_REF, segment items through VM_BI_ELEM_SET_REF,
+ * tables through VM_BI_TABLE_FILL / VM_BI_TABLE_INIT.  Funcrefs are plain
+ * stores.
  */
 #include "emit.h"
 
@@ -30,12 +36,25 @@ static LLVMValueRef offset64(jit_func *f, LLVMValueRef v) {
   return LLVMTypeOf(v) == f->jm->t_i64 ? v : LLVMBuildZExt(f->b, v, f->jm->t_i64, "");
 }
 
+/* Whether a value of type vt is a GC reference (counted when stored). */
+static bool is_gc_ref(jit_func *f, fe_valtype vt, LLVMValueRef v) {
+  return FE_VT_IS_REF(vt) && LLVMTypeOf(v) == f->jm->t_i32;
+}
+
 static void init_globals(jit_func *f) {
-  const fe_module *m = f->jm->m;
+  jit_module *jm = f->jm;
+  const fe_module *m = jm->m;
   for (uint32_t g = m->nglobal_imports; g < m->nglobals; g++) {
     LLVMValueRef v = jit_emit_expr(f, m->globals[g].init);
-    uint32_t off = vm_off_global(f->jm->layout, g - m->nglobal_imports);
-    jit_tag(f->jm, LLVMBuildStore(f->b, v, jit_vmctx_addr(f, off, "global")), JIT_ALIAS_GLOBAL);
+    uint32_t off = vm_off_global(jm->layout, g - m->nglobal_imports);
+    LLVMValueRef slot = jit_vmctx_addr(f, off, "global");
+    if (is_gc_ref(f, m->globals[g].type, v)) {
+      LLVMValueRef args[3] = {f->vmctx, slot, v};
+      LLVMTypeRef types[3] = {jm->t_ptr, jm->t_ptr, jm->t_i32};
+      jit_builtin(f, VM_BI_GLOBAL_SET_REF, jm->t_void, args, types, 3);
+    } else {
+      jit_tag(jm, LLVMBuildStore(f->b, v, slot), JIT_ALIAS_GLOBAL);
+    }
   }
 }
 
@@ -77,7 +96,14 @@ static void init_elem_items(jit_func *f) {
       continue;
     LLVMValueRef items = jit_load_vmctx(f, vm_off_elem(jm->layout, i), jm->t_ptr, "items");
     for (uint32_t k = 0; k < e->count; k++) {
-      LLVMValueRef v = jit_ref_bits(f, elem_item(f, e, k));
+      LLVMValueRef item = elem_item(f, e, k);
+      if (is_gc_ref(f, e->type, item)) {
+        LLVMValueRef args[4] = {f->vmctx, u32c(f, i), u32c(f, k), item};
+        LLVMTypeRef types[4] = {jm->t_ptr, jm->t_i32, jm->t_i32, jm->t_i32};
+        jit_builtin(f, VM_BI_ELEM_SET_REF, jm->t_void, args, types, 4);
+        continue;
+      }
+      LLVMValueRef v = jit_ref_bits(f, item);
       LLVMValueRef idx = LLVMConstInt(jm->t_i64, k, 0);
       LLVMBuildStore(f->b, v, LLVMBuildGEP2(f->b, jm->t_i64, items, &idx, 1, ""));
     }

@@ -44,5 +44,7 @@ const void *const vm_builtins[VM_BI_COUNT_] = {
     [VM_BI_TABLE_SET] = (const void *)vm_builtin_table_set,
     [VM_BI_CALL_HOST] = (const void *)vm_builtin_call_host,
     [VM_BI_FUNC_SUBTYPE] = (const void *)vm_builtin_func_subtype,
+    [VM_BI_GLOBAL_SET_REF] = (const void *)vm_builtin_global_set_ref,
+    [VM_BI_ELEM_SET_REF] = (const void *)vm_builtin_elem_set_ref,
 };
-_Static_assert(VM_BI_FUNC_SUBTYPE + 1 == VM_BI_COUNT_, "every builtin has its slot");
+_Static_assert(VM_BI_ELEM_SET_REF + 1 == VM_BI_COUNT_, "every builtin has its slot");

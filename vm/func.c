@@ -215,7 +215,7 @@ static void vm_hostfn_dispatch(vm_host_func *hf, void *values) {
   trap = vm_hostfn_run(h, &args, &results);
   if (trap) goto done;
   for (uint32_t i = 0; i < nr; i++)
-    if (!vm_val_to_slot(h->store->engine, fe_func_results(t)[i], &results.data[i],
+    if (!vm_val_to_slot(h->store, fe_func_results(t)[i], &results.data[i],
                         slots + 16 * i)) {
       trap = vm_trap_make(h->store, "host function result type mismatch",
                           KILN_TRAP_RESOURCE);
@@ -291,13 +291,14 @@ wasm_trap_t *wasm_func_call(const wasm_func_t *func, const wasm_val_vec_t *args,
   void *values = aligned_alloc(16, 16 * (n ? n : 1));
   if (!values) return vm_trap_make(s, "out of memory", KILN_TRAP_RESOURCE);
   for (uint32_t i = 0; i < np; i++)
-    if (!vm_val_to_slot(s->engine, fe_func_params(t)[i], &args->data[i],
+    if (!vm_val_to_slot(s, fe_func_params(t)[i], &args->data[i],
                         (uint8_t *)values + 16 * i)) {
       free(values);
       return vm_trap_make(s, "argument type mismatch", KILN_TRAP_RESOURCE);
     }
   vm_trap_info info;
   wasm_trap_t *trap = NULL;
+  vm_store_enter(s);
   if (!vm_invoke(f, values, &info)) {
     trap = vm_trap_from_info(s, &info);
     if (!trap) trap = vm_trap_make(s, "out of memory", KILN_TRAP_RESOURCE);
@@ -310,6 +311,8 @@ wasm_trap_t *wasm_func_call(const wasm_func_t *func, const wasm_val_vec_t *args,
         break;
       }
   }
+  /* results are rooted handles by now: the outermost exit reclaims */
+  vm_store_leave(s);
   free(values);
   return trap;
 }

@@ -15,6 +15,7 @@
 
 #include "builtins.h"
 #include "host.h"
+#include "vm.h"
 
 static uint8_t *vmctx_alloc(size_t size) {
   void *p = NULL;
@@ -46,10 +47,51 @@ vm_global *vm_instance_global(const vm_instance *inst, uint32_t g) {
   return (vm_global *)(inst->vmctx + vm_off_global(l, g - m->nglobal_imports));
 }
 
+bool vm_module_vt_is_func(const fe_module *m, fe_valtype vt) {
+  return FE_VT_HTKIND(vt) == FE_HT_ABSTRACT
+             ? (FE_VT_HEAP(vt) == FE_HT_FUNC || FE_VT_HEAP(vt) == FE_HT_NOFUNC)
+             : m->types[FE_VT_HEAP(vt)].kind == FE_COMP_FUNC;
+}
+
+/* Whether global g's slot holds a counted GC reference. */
+static bool global_is_gc(const fe_module *m, uint32_t g) {
+  fe_valtype vt = m->globals[g].type;
+  return FE_VT_IS_REF(vt) && !vm_module_vt_is_func(m, vt);
+}
+
+void vm_instance_visit(const vm_instance *inst, gc_visit_fn *visit, void *vctx) {
+  const fe_module *m = inst->m;
+  for (uint32_t i = m->ntable_imports; i < inst->ntables; i++)
+    vm_tab_visit(inst->head.tables[i], visit, vctx);
+  for (uint32_t g = m->nglobal_imports; g < m->nglobals; g++)
+    if (global_is_gc(m, g))
+      visit(vctx, vm_instance_global(inst, g)->gcref);
+  for (uint32_t e = 0; e < m->nelems; e++)
+    if (inst->elem_gc[e])
+      for (uint64_t k = 0; k < inst->head.elems[e].len; k++)
+        visit(vctx, (gc_ref)inst->head.elems[e].items[k]);
+}
+
+/* Releases every count the instance holds (globals, segments; its tables
+ * release theirs when freed).  Only once the vmctx is built. */
+static void release_refs(vm_instance *inst) {
+  const fe_module *m = inst->m;
+  gc_heap *h = *inst->head.heap;
+  for (uint32_t g = m->nglobal_imports; g < m->nglobals; g++)
+    if (global_is_gc(m, g))
+      gc_write(h, &vm_instance_global(inst, g)->gcref, GC_NULL);
+  for (uint32_t e = 0; e < m->nelems; e++)
+    if (inst->elem_gc[e])
+      for (uint64_t k = 0; k < inst->head.elems[e].len; k++)
+        vm_gc_write_word(h, &inst->head.elems[e].items[k], GC_NULL);
+}
+
 void vm_instance_free(vm_instance *inst) {
   if (!inst)
     return;
   const fe_module *m = inst->m;
+  if (inst->head.elems && inst->head.heap)
+    release_refs(inst);
   if (inst->head.mems)
     for (uint32_t i = m->nmem_imports; i < inst->nmems; i++)
       vm_mem_free(inst->head.mems[i]);
@@ -59,6 +101,8 @@ void vm_instance_free(vm_instance *inst) {
   free(inst->head.mems);
   free(inst->head.tables);
   free(inst->elem_items);
+  free(inst->elem_gc);
+  gc_heap_free(inst->own_heap);
   free(inst->host_links);
   free(inst->vmctx);
   free(inst);
@@ -94,6 +138,8 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
   h->store = inst->store;
   h->stack_limit = limits->stack_cell ? limits->stack_cell : &inst->own_stack_limit;
   *h->stack_limit = vm_stack_limit(); /* init and start run on this thread */
+  inst->head.heap =
+      inst->store ? &((wasm_store_t *)inst->store)->heap : &inst->own_heap;
 
   /* imports, in import order, into their index spaces */
   uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
@@ -137,11 +183,9 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
   }
   for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
     const fe_table *t = &m->tables[i];
-    bool funcref = FE_VT_HTKIND(t->elem) == FE_HT_ABSTRACT
-                       ? (FE_VT_HEAP(t->elem) == FE_HT_FUNC || FE_VT_HEAP(t->elem) == FE_HT_NOFUNC)
-                       : m->types[FE_VT_HEAP(t->elem)].kind == FE_COMP_FUNC;
+    bool funcref = vm_module_vt_is_func(m, t->elem);
     inst->head.tables[i] = vm_tab_new(t->lim.min, t->lim.has_max ? t->lim.max : UINT64_MAX,
-                                      t->lim.is64, funcref, 0, err, errlen);
+                                      t->lim.is64, funcref, 0, inst->head.heap, err, errlen);
     if (!inst->head.tables[i])
       return false;
     inst->ntables = i + 1;
@@ -174,10 +218,14 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
   for (uint32_t e = 0; e < m->nelems; e++)
     total += m->elems[e].count;
   inst->elem_items = calloc(total ? total : 1, sizeof *inst->elem_items);
-  if (!inst->elem_items) {
+  inst->elem_gc = calloc(m->nelems ? m->nelems : 1, 1);
+  if (!inst->elem_items || !inst->elem_gc) {
     snprintf(err, errlen, "out of memory for element segments");
     return false;
   }
+  for (uint32_t e = 0; e < m->nelems; e++)
+    inst->elem_gc[e] = !vm_module_vt_is_func(m, m->elems[e].type);
+  inst->head.elem_gc = inst->elem_gc;
   inst->head.elems = (vm_elem_seg *)(vmctx + l->elems);
   inst->head.types = m->reg;
   uint64_t at = 0;

@@ -73,6 +73,9 @@ typedef struct vm_instance {
   uint64_t *elem_items;  /* one allocation for every segment's items */
   vm_funcref *host_links; /* imported host functions, linked (vm/host.h) */
   uintptr_t own_stack_limit; /* the stack cell when limits->stack_cell is NULL */
+  uint8_t *elem_gc;      /* per segment: items are GC references (head.elem_gc) */
+  struct gc_heap *own_heap; /* the heap cell when there is no store (unit
+                               tests; freed with the instance) */
 } vm_instance;
 
 /* Engine-level limits an instance is created under. */
@@ -83,7 +86,9 @@ typedef struct vm_limits {
 } vm_limits;
 
 /* Creates an instance of m (compiled as c) with `imports` (m->nimports of
- * them, types already checked by the caller).  Returns NULL with a message
+ * them, types already checked by the caller) in `store` (a wasm_store_t:
+ * the instance counts GC references in its heap cell; NULL: in a heap of
+ * the instance's own).  Returns NULL with a message
  * in err if an object cannot be created (nothing to keep); otherwise the
  * instance, with *trapped set when the init routine or the start function
  * trapped (then *trap describes it, and the caller must keep the instance
@@ -97,6 +102,15 @@ void vm_instance_free(vm_instance *inst);
 vm_funcref *vm_instance_func(const vm_instance *inst, uint32_t f);
 /* The slot of global g. */
 vm_global *vm_instance_global(const vm_instance *inst, uint32_t g);
+
+/* Whether a reference type of module m (module form) is in the func
+ * hierarchy (funcref pointers) rather than a GC reference. */
+bool vm_module_vt_is_func(const fe_module *m, fe_valtype vt);
+
+/* Calls visit(vctx, r) for every counted GC reference the instance holds
+ * outside the heap: its defined tables, defined globals and element
+ * segments (the verifier's enumeration, gc_verify). */
+void vm_instance_visit(const vm_instance *inst, gc_visit_fn *visit, void *vctx);
 
 /* Calls f with values (16 bytes each: arguments in, results out) under a
  * protected call on the current thread, after setting the stack-limit cell

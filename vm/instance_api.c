@@ -29,6 +29,10 @@ static void vm_store_inst_drop(void *p) {
   free(si);
 }
 
+static void vm_store_inst_visit(void *p, gc_visit_fn *fn, void *vctx) {
+  vm_instance_visit(((vm_store_inst *)p)->inst, fn, vctx);
+}
+
 /* Limits match (spec "import subtyping"): the actual size is at least the
  * import's minimum, and if the import has a maximum the actual one exists
  * and is not larger. */
@@ -150,8 +154,13 @@ wasm_instance_t *wasm_instance_new(wasm_store_t *s, const wasm_module_t *module,
   vm_limits lim = {UINT64_MAX, &s->stack_limit};
   bool trapped = false;
   vm_trap_info info;
+  /* the init routine and the start function are Wasm frames of the store;
+   * leaving them is a reclamation point (everything the instance stored is
+   * counted by then) */
+  vm_store_enter(s);
   vm_instance *inst =
       vm_instance_new(m, c, refs, &lim, s, &trapped, &info, err, sizeof err);
+  vm_store_leave(s);
   free(refs);
   if (!inst) {
     free(si);
@@ -161,7 +170,7 @@ wasm_instance_t *wasm_instance_new(wasm_store_t *s, const wasm_module_t *module,
   vm_module_retain(mod);
   si->inst = inst;
   si->mod = mod;
-  if (!vm_store_own(s, vm_store_inst_drop, si)) {
+  if (!vm_store_own_gc(s, vm_store_inst_drop, vm_store_inst_visit, si)) {
     /* cannot keep it: nothing of it may have escaped unless it trapped */
     vm_store_inst_drop(si);
     free(h);

@@ -9,20 +9,28 @@
  * instantiation's writes to imported tables stay visible.  Users bound
  * memory by creating a fresh store per request, so creating and deleting
  * one must be cheap: an empty store is its engine pointer and an empty
- * list (the GC heap will be created lazily).
+ * list; the GC heap is created at the first GC allocation (vm_store_heap)
+ * and freed after everything else, running the remaining finalizers
+ * (docs/gc.md "In the VM").
  */
 #include <stdlib.h>
 
 #include "vm.h"
 
+/* Objects outside instances that hold counted references. */
+struct vm_owned_gc {
+  vm_owned_gc *next;
+  void (*visit)(void *p, gc_visit_fn *fn, void *vctx);
+  void *p;
+};
+
 /* NULL if `engine` is NULL or memory is exhausted.  The engine must outlive
  * the store. */
 wasm_store_t *wasm_store_new(wasm_engine_t *engine) {
   if (!engine) return NULL;
-  wasm_store_t *store = malloc(sizeof *store);
+  wasm_store_t *store = calloc(1, sizeof *store);
   if (!store) return NULL;
   store->engine = engine;
-  store->owned = NULL;
   return store;
 }
 
@@ -36,6 +44,21 @@ bool vm_store_own(wasm_store_t *store, void (*drop)(void *), void *p) {
   return true;
 }
 
+bool vm_store_own_gc(wasm_store_t *store, void (*drop)(void *),
+                     void (*visit)(void *p, gc_visit_fn *fn, void *vctx), void *p) {
+  vm_owned_gc *g = malloc(sizeof *g);
+  if (!g) return false;
+  if (!vm_store_own(store, drop, p)) {
+    free(g);
+    return false;
+  }
+  g->visit = visit;
+  g->p = p;
+  g->next = store->gc_owned;
+  store->gc_owned = g;
+  return true;
+}
+
 void wasm_store_delete(own wasm_store_t *store) {
   if (!store) return;
   vm_owned *o = store->owned;
@@ -45,5 +68,61 @@ void wasm_store_delete(own wasm_store_t *store) {
     free(o);
     o = next;
   }
+  for (vm_owned_gc *g = store->gc_owned; g;) {
+    vm_owned_gc *next = g->next;
+    free(g);
+    g = next;
+  }
+  /* last: the objects above released their counts into it; every live box's
+   * finalizer runs here, once */
+  gc_heap_free(store->heap);
   free(store);
+}
+
+/* ---- the GC heap ------------------------------------------------------- */
+
+gc_heap *vm_store_heap(wasm_store_t *s) {
+  if (!s->heap) s->heap = gc_heap_new(0, GC_HEAP_DEFAULT_FLAGS);
+  return s->heap;
+}
+
+void vm_store_enter(wasm_store_t *s) { s->depth++; }
+
+void vm_store_leave(wasm_store_t *s) {
+  if (--s->depth == 0 && s->heap) {
+    gc_reclaim(s->heap, false);
+    gc_run_finalizers(s->heap);
+  }
+}
+
+/* ---- kiln.h: statistics, collection, verification ----------------------- */
+
+void kiln_store_gc_stats(const wasm_store_t *s, kiln_gc_stats_t *out) {
+  gc_stats st = {0};
+  if (s && s->heap) gc_get_stats(s->heap, &st);
+  out->live_objects = st.live_objects;
+  out->live_bytes = st.live_bytes;
+  out->allocations = st.allocations;
+  out->frees = st.frees;
+  out->pending_finalizers = st.pending_finalizers;
+  out->committed_bytes = st.committed_bytes;
+}
+
+size_t kiln_store_gc_collect(wasm_store_t *s) {
+  if (!s || !s->heap) return 0;
+  size_t n = gc_reclaim(s->heap, s->depth > 0);
+  if (s->depth == 0) gc_run_finalizers(s->heap);
+  return n;
+}
+
+/* The verifier's enumeration: every counted slot outside the heap. */
+static void store_enumerate(void *ud, gc_visit_fn *visit, void *vctx) {
+  wasm_store_t *s = ud;
+  for (vm_owned_gc *g = s->gc_owned; g; g = g->next) g->visit(g->p, visit, vctx);
+}
+
+size_t kiln_store_gc_verify(wasm_store_t *s, char *err, size_t n) {
+  if (n) err[0] = 0;
+  if (!s || !s->heap) return 0;
+  return gc_verify(s->heap, store_enumerate, s, err, n);
 }

@@ -1,10 +1,10 @@
 /* vm/table.c — tables and the table builtins (see table.h).
  *
  * Bounds are checked before anything is written, so a trapping fill, copy
- * or init leaves the table unchanged, as the spec requires.  GC references
- * are stored without reference counting for now: the barrier arrives with
- * the GC heap (gc/), and every store of one already funnels through
- * vm_tab_set, the single place the barrier will go.
+ * or init leaves the table unchanged, as the spec requires.  Every store
+ * of a GC reference funnels through put(), which calls the write barrier
+ * (gc_write, gc/gc.h) on the 32-bit slot; funcref pointers are not GC
+ * objects and are stored as they are.
  */
 #include "table.h"
 
@@ -19,6 +19,7 @@ struct vm_tab {
   vm_table rec; /* {base, length}: what generated code reads */
   uint64_t max;
   uint64_t cap; /* allocated elements */
+  gc_heap **heap; /* the store's heap cell (GC-reference tables) */
   bool is64;
   bool funcref;
 };
@@ -29,11 +30,20 @@ enum { TABLE_LIMIT = 10000000 };
 
 static size_t elem_size(const vm_tab *t) { return t->funcref ? 8 : 4; }
 
+/* The one store into a table: through the barrier for GC references. */
 static void put(vm_tab *t, uint64_t i, uint64_t v) {
   if (t->funcref)
     ((uint64_t *)t->rec.base)[i] = v;
   else
-    ((uint32_t *)t->rec.base)[i] = (uint32_t)v;
+    gc_write(*t->heap, &((gc_ref *)t->rec.base)[i], (gc_ref)v);
+}
+
+void vm_gc_write_word(gc_heap *h, uint64_t *word, gc_ref v) {
+  /* gc_write_slow counts and stores; it keeps no slot address, so a
+   * 32-bit temporary stands for the 64-bit word */
+  gc_ref r = (gc_ref)*word;
+  gc_write(h, &r, v);
+  *word = r;
 }
 
 static uint64_t take(const vm_tab *t, uint64_t i) {
@@ -41,7 +51,7 @@ static uint64_t take(const vm_tab *t, uint64_t i) {
 }
 
 vm_tab *vm_tab_new(uint64_t min, uint64_t max, bool is64, bool funcref, uint64_t init,
-                   char *err, size_t errlen) {
+                   gc_heap **heap, char *err, size_t errlen) {
   if (min > TABLE_LIMIT) {
     snprintf(err, errlen, "table of %llu elements exceeds Kiln's limit of %u",
              (unsigned long long)min, TABLE_LIMIT);
@@ -55,8 +65,9 @@ vm_tab *vm_tab_new(uint64_t min, uint64_t max, bool is64, bool funcref, uint64_t
   t->max = max;
   t->is64 = is64;
   t->funcref = funcref;
+  t->heap = heap;
   t->cap = min ? min : 1;
-  t->rec.base = malloc(t->cap * elem_size(t));
+  t->rec.base = calloc(t->cap, elem_size(t)); /* zero: null, for the barrier */
   if (!t->rec.base) {
     free(t);
     snprintf(err, errlen, "out of memory for a table of %llu elements", (unsigned long long)min);
@@ -71,6 +82,9 @@ vm_tab *vm_tab_new(uint64_t min, uint64_t max, bool is64, bool funcref, uint64_t
 void vm_tab_free(vm_tab *t) {
   if (!t)
     return;
+  if (!t->funcref) /* release the counts it holds */
+    for (uint64_t i = 0; i < t->rec.length; i++)
+      put(t, i, 0);
   free(t->rec.base);
   free(t);
 }
@@ -95,6 +109,8 @@ int64_t vm_tab_grow(vm_tab *t, uint64_t delta, uint64_t init) {
     if (!p)
       return -1;
     t->rec.base = p;
+    /* zero the new part: put() reads the old value of a slot */
+    memset((char *)p + t->cap * elem_size(t), 0, (cap - t->cap) * elem_size(t));
     t->cap = cap;
   }
   for (uint64_t i = old; i < want; i++)
@@ -115,6 +131,13 @@ bool vm_tab_set(vm_tab *t, uint64_t i, uint64_t v) {
     return false;
   put(t, i, v);
   return true;
+}
+
+void vm_tab_visit(const vm_tab *t, gc_visit_fn *visit, void *vctx) {
+  if (t->funcref)
+    return;
+  for (uint64_t i = 0; i < t->rec.length; i++)
+    visit(vctx, ((const gc_ref *)t->rec.base)[i]);
 }
 
 /* ------------------------------------------------------------------------
@@ -148,9 +171,22 @@ void vm_builtin_table_copy(void *vmctx, uint32_t dst, uint32_t src, uint64_t d, 
   vm_tab *td = inst->tables[dst], *ts = inst->tables[src];
   if (!in_range(d, n, td->rec.length) || !in_range(s, n, ts->rec.length))
     vm_trap_raise(VM_TRAP_TABLE_OOB);
-  /* same element size (validation: same hierarchy); overlap-safe */
-  memmove((char *)td->rec.base + d * elem_size(td), (char *)ts->rec.base + s * elem_size(ts),
-          n * elem_size(td));
+  /* same element size (validation: same hierarchy) */
+  if (td->funcref) {
+    memmove((char *)td->rec.base + d * elem_size(td), (char *)ts->rec.base + s * elem_size(ts),
+            n * elem_size(td));
+    return;
+  }
+  /* GC references: element by element through the barrier, in the
+   * direction that reads every source slot before it is overwritten when
+   * the ranges overlap in one table (as memmove) */
+  if (td != ts || d <= s) {
+    for (uint64_t k = 0; k < n; k++)
+      put(td, d + k, take(ts, s + k));
+  } else {
+    for (uint64_t k = n; k-- > 0;)
+      put(td, d + k, take(ts, s + k));
+  }
 }
 
 void vm_builtin_table_init(void *vmctx, uint32_t table, uint32_t elem, uint64_t d, uint32_t s,
@@ -165,8 +201,23 @@ void vm_builtin_table_init(void *vmctx, uint32_t table, uint32_t elem, uint64_t 
 }
 
 void vm_builtin_elem_drop(void *vmctx, uint32_t elem) {
-  vm_elem_seg *seg = &instance_of(vmctx)->elems[elem];
-  seg->len = 0; /* the items stay allocated until the instance dies */
+  vm_instance_head *inst = instance_of(vmctx);
+  vm_elem_seg *seg = &inst->elems[elem];
+  /* the items stay allocated until the instance dies; the references they
+   * held are released now */
+  if (inst->elem_gc[elem])
+    for (uint64_t k = 0; k < seg->len; k++)
+      vm_gc_write_word(*inst->heap, &seg->items[k], GC_NULL);
+  seg->len = 0;
+}
+
+void vm_builtin_elem_set_ref(void *vmctx, uint32_t elem, uint32_t k, uint32_t v) {
+  vm_instance_head *inst = instance_of(vmctx);
+  vm_gc_write_word(*inst->heap, &inst->elems[elem].items[k], v);
+}
+
+void vm_builtin_global_set_ref(void *vmctx, vm_global *slot, uint32_t v) {
+  gc_write(*instance_of(vmctx)->heap, &slot->gcref, v);
 }
 
 void vm_builtin_table_set(void *vmctx, uint32_t table, uint64_t i, uint64_t v) {

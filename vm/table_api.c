@@ -8,7 +8,9 @@
  * elements through their typed entry, which a host function gets only when
  * an instance links it (vm/instance.c).  The same function exported back
  * by an instance that imports it is linked and can be stored.  Tables of
- * other reference types hold null only (the GC heap does not exist yet).
+ * other reference types hold 32-bit GC references (externref boxes of the
+ * store): vm_tab_set / grow / new store them through the write barrier,
+ * and wasm_table_get returns a new rooted handle.
  */
 #include <stdlib.h>
 
@@ -37,12 +39,13 @@ bool wasm_table_same(const wasm_table_t *a, const wasm_table_t *b) {
 }
 
 /* A reference as a table word; false if the table cannot hold it. */
-static bool vm_ref_word(wasm_engine_t *e, fe_valtype elem, const wasm_ref_t *r,
+static bool vm_ref_word(wasm_store_t *s, fe_valtype elem, const wasm_ref_t *r,
                         uint64_t *word) {
+  wasm_engine_t *e = s->engine;
   wasm_val_t v = {.kind = vm_vt_kind(elem), .of = {.ref = (wasm_ref_t *)r}};
   if (v.kind != WASM_FUNCREF && v.kind != WASM_EXTERNREF) v.kind = KILN_REF;
   vm_global slot;
-  if (!vm_val_to_slot(e, elem, &v, &slot)) return false;
+  if (!vm_val_to_slot(s, elem, &v, &slot)) return false;
   if (!vm_vt_is_func(e, elem)) {
     *word = slot.gcref;
     return true;
@@ -53,19 +56,22 @@ static bool vm_ref_word(wasm_engine_t *e, fe_valtype elem, const wasm_ref_t *r,
 }
 
 static void vm_tab_drop(void *p) { vm_tab_free(p); }
+static void vm_tab_gc_visit(void *p, gc_visit_fn *fn, void *vctx) {
+  vm_tab_visit(p, fn, vctx);
+}
 
 wasm_table_t *wasm_table_new(wasm_store_t *s, const wasm_tabletype_t *type,
                              wasm_ref_t *init) {
   if (!s || !type) return NULL;
   fe_valtype elem = type->element->vt;
   uint64_t word;
-  if (!vm_ref_word(s->engine, elem, init, &word)) return NULL;
+  if (!vm_ref_word(s, elem, init, &word)) return NULL;
   const kiln_limits64_t *l = &type->limits;
   char err[128];
   vm_tab *t = vm_tab_new(l->min, l->has_max ? l->max : UINT64_MAX, l->is64,
-                         vm_vt_is_func(s->engine, elem), word, err, sizeof err);
+                         vm_vt_is_func(s->engine, elem), word, &s->heap, err, sizeof err);
   if (!t) return NULL;
-  if (!vm_store_own(s, vm_tab_drop, t)) {
+  if (!vm_store_own_gc(s, vm_tab_drop, vm_tab_gc_visit, t)) {
     vm_tab_free(t);
     return NULL;
   }
@@ -82,14 +88,16 @@ wasm_tabletype_t *wasm_table_type(const wasm_table_t *t) {
 wasm_ref_t *wasm_table_get(const wasm_table_t *t, wasm_table_size_t index) {
   uint64_t word;
   if (!vm_tab_get(t->t, index, &word)) return NULL;
-  if (!vm_vt_is_func(t->ext.store->engine, t->elem)) return NULL;
+  if (!vm_vt_is_func(t->ext.store->engine, t->elem))
+    return gc_is_heap_ref((gc_ref)word) ? vm_ref_gc_handle(t->ext.store, (uint32_t)word)
+                                        : NULL;
   vm_funcref *f = (vm_funcref *)(uintptr_t)word;
   return wasm_func_as_ref(vm_func_handle(t->ext.store, f));
 }
 
 bool wasm_table_set(wasm_table_t *t, wasm_table_size_t index, wasm_ref_t *r) {
   uint64_t word;
-  return vm_ref_word(t->ext.store->engine, t->elem, r, &word) &&
+  return vm_ref_word(t->ext.store, t->elem, r, &word) &&
          vm_tab_set(t->t, index, word);
 }
 
@@ -100,6 +108,6 @@ wasm_table_size_t wasm_table_size(const wasm_table_t *t) {
 
 bool wasm_table_grow(wasm_table_t *t, wasm_table_size_t delta, wasm_ref_t *init) {
   uint64_t word;
-  return vm_ref_word(t->ext.store->engine, t->elem, init, &word) &&
+  return vm_ref_word(t->ext.store, t->elem, init, &word) &&
          vm_tab_grow(t->t, delta, word) >= 0;
 }

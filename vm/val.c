@@ -3,43 +3,80 @@
  *
  * A reference value owns its wasm_ref_t.  A funcref is a wasm_func_t handle
  * seen as a reference (same object: its first member is the extern header,
- * whose kind says what it is); a VM_REF_HOST handle would hold an externref
- * host pointer, which needs the GC heap (DESIGN.md: externref values are
- * boxes in the GC heap) to cross into Wasm — until it exists, externref
- * values are null.  Other reference types (any, eq, struct ...) read as
- * null too: the GC issue gives them values.
+ * whose kind says what it is); a GC reference (an externref box of the
+ * store's GC heap: DESIGN.md "externref values are boxes in the GC heap")
+ * is a VM_REF_GC handle holding the 32-bit reference and one API root on
+ * it (gc_root_add), so the object stays alive while the embedder holds the
+ * handle; wasm_ref_delete drops the root.  In a value slot a GC reference
+ * is its 32-bit reference; writing it into a counted slot (table, global)
+ * is the caller's business, through the barrier.  Other reference types
+ * (any, eq, struct ...) read as null: the GC proposal gives them values.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "frontend/types.h"
+#include "gc/gc.h"
 #include "host.h"
 #include "vm.h"
 
 /* ---- references -------------------------------------------------------- */
 
+wasm_ref_t *vm_ref_gc_handle(wasm_store_t *s, uint32_t r) {
+  wasm_ref_t *h = malloc(sizeof *h);
+  if (!h) return NULL;
+  h->ext.kind = VM_REF_GC;
+  h->ext.store = s;
+  h->gc = r;
+  gc_root_add(s->heap, r); /* a heap reference implies the heap exists */
+  return h;
+}
+
 void wasm_ref_delete(own wasm_ref_t *r) {
   if (!r) return;
-  if (r->ext.kind == VM_REF_HOST)
+  if (r->ext.kind == VM_REF_GC) {
+    gc_root_remove(r->ext.store->heap, r->gc);
     free(r);
-  else
+  } else {
     wasm_extern_delete((wasm_extern_t *)r);
+  }
 }
 
 wasm_ref_t *wasm_ref_copy(const wasm_ref_t *r) {
   if (!r) return NULL;
-  if (r->ext.kind != VM_REF_HOST)
-    return (wasm_ref_t *)wasm_extern_copy((const wasm_extern_t *)r);
-  wasm_ref_t *c = malloc(sizeof *c);
-  if (c) *c = *r;
-  return c;
+  if (r->ext.kind == VM_REF_GC) return vm_ref_gc_handle(r->ext.store, r->gc);
+  return (wasm_ref_t *)wasm_extern_copy((const wasm_extern_t *)r);
 }
 
 bool wasm_ref_same(const wasm_ref_t *a, const wasm_ref_t *b) {
   if (!a || !b) return a == b;
-  if (a->ext.kind == VM_REF_HOST || b->ext.kind == VM_REF_HOST)
-    return a->ext.kind == b->ext.kind && a->host == b->host;
+  if (a->ext.kind == VM_REF_GC || b->ext.kind == VM_REF_GC)
+    return a->ext.kind == b->ext.kind && a->ext.store == b->ext.store &&
+           a->gc == b->gc;
   return wasm_extern_same((const wasm_extern_t *)a, (const wasm_extern_t *)b);
+}
+
+/* ---- externref boxes (kiln.h) ------------------------------------------- */
+
+wasm_ref_t *kiln_externref_new(wasm_store_t *s, void *data,
+                               void (*finalizer)(void *)) {
+  if (!s) return NULL;
+  gc_heap *h = vm_store_heap(s);
+  if (!h) return NULL;
+  gc_ref r = gc_extern_new(h, data, finalizer);
+  if (r == GC_NULL) return NULL;
+  wasm_ref_t *ref = vm_ref_gc_handle(s, r);
+  /* unrooted, the new box waits in the ZCT for the next reclamation point */
+  return ref;
+}
+
+void *kiln_externref_data(const wasm_ref_t *r) {
+  if (!r || r->ext.kind != VM_REF_GC) return NULL;
+  gc_heap *h = r->ext.store->heap;
+  if (!gc_is_object(h, r->gc) ||
+      gc_header_of(h, r->gc)->kind != GC_KIND_EXTERN)
+    return NULL;
+  return gc_extern_data(h, r->gc);
 }
 
 /* ---- values -------------------------------------------------------------- */
@@ -147,8 +184,9 @@ static wasm_valkind_t vm_val_kind(wasm_engine_t *e, fe_valtype vt) {
   return KILN_REF;
 }
 
-bool vm_val_to_slot(wasm_engine_t *e, fe_valtype vt, const wasm_val_t *v,
+bool vm_val_to_slot(wasm_store_t *s, fe_valtype vt, const wasm_val_t *v,
                     void *slot) {
+  wasm_engine_t *e = s->engine;
   memset(slot, 0, 16);
   wasm_valkind_t k = vm_vt_kind(vt);
   switch (k) {
@@ -189,8 +227,14 @@ bool vm_val_to_slot(wasm_engine_t *e, fe_valtype vt, const wasm_val_t *v,
     memcpy(slot, &f, sizeof f);
     return true;
   }
-  /* GC and extern references: only null until the GC heap exists */
-  return !r && FE_VT_NULLABLE(vt);
+  if (!r) return FE_VT_NULLABLE(vt);
+  /* GC references: externref boxes of this store, into an extern-hierarchy
+   * type that has values (not noextern) */
+  if (r->ext.kind != VM_REF_GC || r->ext.store != s) return false;
+  if (FE_VT_HTKIND(vt) != FE_HT_ABSTRACT || FE_VT_HEAP(vt) != FE_HT_EXTERN)
+    return false;
+  memcpy(slot, &r->gc, sizeof r->gc);
+  return true;
 }
 
 bool vm_val_from_slot(wasm_store_t *s, fe_valtype vt, const void *slot,
@@ -212,7 +256,13 @@ bool vm_val_from_slot(wasm_store_t *s, fe_valtype vt, const void *slot,
     break;
   }
   out->of.ref = NULL;
-  if (!vm_vt_is_func(s->engine, vt)) return true;
+  if (!vm_vt_is_func(s->engine, vt)) {
+    uint32_t r;
+    memcpy(&r, slot, sizeof r);
+    if (!gc_is_heap_ref(r)) return true; /* null (i31: not yet) */
+    out->of.ref = vm_ref_gc_handle(s, r);
+    return out->of.ref != NULL;
+  }
   vm_funcref *f;
   memcpy(&f, slot, sizeof f);
   if (!f) return true;

@@ -33,6 +33,7 @@
 #include "frontend/error.h"
 #include "frontend/module.h"
 #include "frontend/types.h"
+#include "gc/gc.h"
 #include "jit/jit.h"
 #include "kiln.h"
 #include "vmctx.h"
@@ -65,16 +66,42 @@ typedef struct vm_owned {
   void *p;
 } vm_owned;
 
+typedef struct vm_owned_gc vm_owned_gc;
+
 struct wasm_store_t {
   wasm_engine_t *engine;
   vm_owned *owned;
   uintptr_t stack_limit; /* the stack-limit cell of every vmctx of the store
                             (vmctx.h), refreshed on every entry */
+  /* The store's GC heap (docs/gc.md "In the VM"), created at the first GC
+   * allocation (vm_store_heap); every vmctx of the store points to this
+   * cell (vm_instance_head.heap), every GC-reference table too.  Freed last
+   * by wasm_store_delete, running the finalizers of what is still alive. */
+  struct gc_heap *heap;
+  /* Entries from the host into Wasm now active on this store (wasm_func_call
+   * and wasm_instance_new, nested through host functions): a reclamation
+   * point frees objects only when the outermost one returns (depth 0). */
+  unsigned depth;
+  /* What holds counted GC references outside instances (host-created
+   * tables and globals), for the verifier's enumeration. */
+  vm_owned_gc *gc_owned;
 };
 
 /* Hands p to the store: drop(p) runs when the store is deleted.  False when
  * out of memory (nothing is registered; the caller still owns p). */
 bool vm_store_own(wasm_store_t *store, void (*drop)(void *), void *p);
+/* Same, and p holds counted GC references: visit(p, fn, vctx) enumerates
+ * them for the verifier (gc_verify). */
+bool vm_store_own_gc(wasm_store_t *store, void (*drop)(void *),
+                     void (*visit)(void *p, gc_visit_fn *fn, void *vctx), void *p);
+
+/* The store's GC heap, created on the first call; NULL when out of memory. */
+gc_heap *vm_store_heap(wasm_store_t *s);
+/* Entry into and exit from Wasm code of the store (wasm_func_call,
+ * wasm_instance_new).  The exit of the outermost entry is a reclamation
+ * point: gc_reclaim with no frame active, then the queued finalizers. */
+void vm_store_enter(wasm_store_t *s);
+void vm_store_leave(wasm_store_t *s);
 
 /* ---- valtype.c: value types ----------------------------------------- */
 
@@ -195,14 +222,14 @@ struct wasm_shared_module_t {
  * slot, a vm_tab, a vm_mem).  Deleting a handle frees the handle only; the
  * object lives until its store is deleted.  A handle starts with
  * wasm_extern_t, so the extern conversions are casts.  A wasm_ref_t is a
- * handle too: a funcref value is a wasm_func_t seen as a reference, an
- * externref host reference a VM_REF_HOST handle holding an opaque pointer
- * (until the GC heap exists, externref values cannot cross into Wasm
- * except as null). */
-#define VM_REF_HOST ((wasm_externkind_t)0x80)
+ * handle too: a funcref value is a wasm_func_t seen as a reference, a GC
+ * reference (an externref box) a VM_REF_GC handle holding the 32-bit
+ * reference and one API root on the object (gc_root_add; dropped by
+ * wasm_ref_delete). */
+#define VM_REF_GC ((wasm_externkind_t)0x81)
 
 struct wasm_extern_t {
-  wasm_externkind_t kind; /* WASM_EXTERN_* or VM_REF_HOST */
+  wasm_externkind_t kind; /* WASM_EXTERN_* or VM_REF_GC */
   wasm_store_t *store;
 };
 
@@ -230,9 +257,13 @@ struct wasm_memory_t {
 };
 
 struct wasm_ref_t {
-  wasm_extern_t ext; /* VM_REF_HOST, or the header of a wasm_func_t */
-  void *host;
+  wasm_extern_t ext; /* VM_REF_GC, or the header of a wasm_func_t */
+  uint32_t gc;       /* VM_REF_GC: the reference (a gc_ref of ext.store) */
 };
+
+/* A new handle on GC reference r of store s, rooting it (NULL when out of
+ * memory); r must be a heap reference. */
+wasm_ref_t *vm_ref_gc_handle(wasm_store_t *s, uint32_t r);
 
 struct wasm_trap_t {
   wasm_store_t *store;
@@ -259,10 +290,13 @@ bool vm_vt_is_func(wasm_engine_t *e, fe_valtype vt);
 wasm_valkind_t vm_vt_kind(fe_valtype vt);
 
 /* Values <-> 16-byte value slots.  to_slot checks the kind and returns
- * false on a mismatch or a value Wasm cannot hold yet (non-null externref);
- * from_slot creates a new reference handle for a non-null funcref (false
- * when out of memory, *out is then a null reference). */
-bool vm_val_to_slot(wasm_engine_t *e, fe_valtype vt, const wasm_val_t *v, void *slot);
+ * false on a mismatch or a value Wasm cannot hold (a GC reference of
+ * another store); a GC reference goes into the slot as its 32-bit
+ * reference, uncounted (storing it into a table or global is the caller's,
+ * through the barrier).  from_slot creates a new reference handle for a
+ * non-null funcref or GC reference, rooted (false when out of memory, *out
+ * is then a null reference). */
+bool vm_val_to_slot(wasm_store_t *s, fe_valtype vt, const wasm_val_t *v, void *slot);
 bool vm_val_from_slot(wasm_store_t *s, fe_valtype vt, const void *slot, wasm_val_t *out);
 
 /* Traps.  vm_trap_make: a trap with a copy of msg (NULL when out of

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KILN_VMCTX_ABI 1u
+#define KILN_VMCTX_ABI 2u
 
 /* A function reference (funcref values are pointers to these).  The array
  * entry is a per-type trampoline: array_entry(typed_entry, vmctx, values),
@@ -71,6 +71,14 @@ typedef enum vm_builtin {
   VM_BI_CALL_HOST,     /* void (void *host_ctx, void *values): a host function */
   VM_BI_FUNC_SUBTYPE,  /* uint32_t (void *vmctx, uint32_t sub, uint32_t super):
                           canonical type ids, 1 if sub <: super */
+  /* Stores of GC references (every reference type outside the func
+   * hierarchy) into globals and element segments: through the write barrier
+   * (gc_write, gc/gc.h).  global.set and the init routine's global and
+   * segment stores use these; funcrefs are not GC objects and are stored
+   * inline. */
+  VM_BI_GLOBAL_SET_REF, /* void (void *vmctx, vm_global *slot, uint32_t ref) */
+  VM_BI_ELEM_SET_REF,   /* void (void *vmctx, uint32_t elem, uint32_t k, uint32_t ref):
+                           item k of segment elem (init routine only) */
   VM_BI_COUNT_
 } vm_builtin;
 
@@ -91,6 +99,7 @@ typedef struct vm_elem_seg {
 
 struct vm_mem;
 struct vm_tab;
+struct gc_heap;
 /* What vmctx->instance points to starts with this: builtins reach an
  * instance's memories, tables and element segments through it (index
  * spaces as in the module: imports first).  elems points into the vmctx. */
@@ -99,6 +108,13 @@ typedef struct vm_instance_head {
   struct vm_tab **tables;
   vm_elem_seg *elems;
   const void *types; /* the engine's type registry (frontend/types.h) */
+  /* The store's GC heap cell (docs/gc.md "In the VM"): *heap is NULL until
+   * the store's first GC allocation.  A barrier needs it only when an old or
+   * new value is a heap reference, and then the heap exists. */
+  struct gc_heap **heap;
+  /* Per element segment: 1 if its items are GC references (32-bit, zero-
+   * extended in the 64-bit words, counted), 0 if funcref pointers. */
+  const uint8_t *elem_gc;
 } vm_instance_head;
 
 /* Trap codes passed to VM_BI_TRAP and reported by the signal handler. */
