@@ -128,6 +128,11 @@ typedef struct jit_func {
   uint32_t dead_depth;  /* blocks opened inside dead code */
 
   LLVMBasicBlockRef traps[VM_TRAP_COUNT_];
+
+  LLVMBasicBlockRef entry;  /* the prologue's block (NULL in the init routine) */
+  LLVMValueRef *mem_recs;   /* per memory: its vm_memory pointer, loaded once
+                               in the entry block (it never changes for an
+                               instance); NULL until first used */
 } jit_func;
 
 /* Operand stack. */

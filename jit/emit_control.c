@@ -481,6 +481,7 @@ static void emit_prologue(jit_func *f) {
   const fe_type *ft = f->type;
   LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(jm->ctx, f->fn, "entry");
   LLVMPositionBuilderAtEnd(f->b, entry);
+  f->entry = entry;
   f->vmctx = LLVMGetParam(f->fn, 0);
   if (jit_results_in_memory(ft))
     f->results_area = LLVMGetParam(f->fn, 1 + ft->nparams);
@@ -757,6 +758,7 @@ void jit_func_release(jit_func *f) {
   free(f->local_types);
   free(f->stack);
   free(f->ctrls);
+  free(f->mem_recs);
   free(f);
 }
 

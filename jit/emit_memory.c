@@ -11,6 +11,8 @@
  */
 #include "emit.h"
 
+#include <stdlib.h>
+
 /* The memarg immediate. */
 typedef struct memarg {
   uint32_t mem;
@@ -25,9 +27,26 @@ static memarg read_memarg(jit_func *f) {
   return a;
 }
 
-/* The vm_memory record of memory `mem`. */
+/* The vm_memory record of memory `mem`: the pointer is fixed for the
+ * instance's lifetime, so a function loads it once, in its entry block,
+ * which keeps the IR of memory-heavy functions small (base and length are
+ * loaded at each access: memory.grow in a callee may change them). */
 static LLVMValueRef memory_record(jit_func *f, uint32_t mem) {
-  return jit_load_vmctx(f, vm_off_memory(f->jm->layout, mem), f->jm->t_ptr, "memory");
+  uint32_t off = vm_off_memory(f->jm->layout, mem);
+  if (!f->entry)
+    return jit_load_vmctx(f, off, f->jm->t_ptr, "memory");
+  if (!f->mem_recs) {
+    f->mem_recs = calloc(f->jm->m->nmems, sizeof *f->mem_recs);
+    if (!f->mem_recs)
+      abort();
+  }
+  if (!f->mem_recs[mem]) {
+    LLVMBasicBlockRef here = LLVMGetInsertBlock(f->b);
+    LLVMPositionBuilderBefore(f->b, LLVMGetBasicBlockTerminator(f->entry));
+    f->mem_recs[mem] = jit_load_vmctx(f, off, f->jm->t_ptr, "memory");
+    LLVMPositionBuilderAtEnd(f->b, here);
+  }
+  return f->mem_recs[mem];
 }
 
 static LLVMValueRef memory_length(jit_func *f, LLVMValueRef rec) {
@@ -53,6 +72,11 @@ static LLVMValueRef effective_address(jit_func *f, memarg a, LLVMValueRef addr,
     LLVMBuildBr(f->b, jit_trap_block(f, VM_TRAP_MEMORY_OOB));
     LLVMBasicBlockRef dead = LLVMAppendBasicBlockInContext(jm->ctx, f->fn, "dead");
     LLVMPositionBuilderAtEnd(f->b, dead);
+  } else if (!is64) {
+    /* a 32-bit address plus a 32-bit offset plus the size cannot overflow
+     * 64 bits: one compare of the access's end with the length */
+    LLVMValueRef last = LLVMBuildAdd(f->b, a64, LLVMConstInt(jm->t_i64, end, 0), "");
+    jit_trap_if(f, LLVMBuildICmp(f->b, LLVMIntUGT, last, len, ""), VM_TRAP_MEMORY_OOB);
   } else {
     LLVMValueRef endv = LLVMConstInt(jm->t_i64, end, 0);
     LLVMValueRef short_mem = LLVMBuildICmp(f->b, LLVMIntULT, len, endv, "");
