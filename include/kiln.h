@@ -277,6 +277,41 @@ WASM_API_EXTERN const kiln_tagtype_t *kiln_externtype_as_tagtype_const(
     const wasm_externtype_t *);
 
 /* ------------------------------------------------------------------------
+ * Tags
+ *
+ * A tag object, the runtime side of a tag type: each instance makes one per
+ * tag its module defines, and an instance that imports a tag links the
+ * object it is given.  A tag's identity is the object (two instances of
+ * one module have different tags); its type is fixed.  Like the standard's
+ * runtime objects, the object belongs to the store (it lives as long as
+ * the instance that made it, i.e. until the store is deleted), and a
+ * kiln_tag_t is a handle on it, owned by the embedder.
+ *
+ * wasm_instance_exports gives a tag export as a wasm_extern_t of kind
+ * KILN_EXTERN_TAG; wasm_extern_type, wasm_extern_copy, wasm_extern_same
+ * and wasm_extern_delete work on it.  A tag import matches a tag of the
+ * same store whose function type is the same type (equal type ids).
+ * ---------------------------------------------------------------------- */
+
+typedef struct kiln_tag_t kiln_tag_t;
+
+WASM_API_EXTERN void kiln_tag_delete(own kiln_tag_t *);
+/* A new handle on the same tag; NULL if NULL or out of memory. */
+WASM_API_EXTERN own kiln_tag_t *kiln_tag_copy(const kiln_tag_t *);
+/* Whether two handles are on the same tag object. */
+WASM_API_EXTERN bool kiln_tag_same(const kiln_tag_t *, const kiln_tag_t *);
+
+/* The tag's type, its function type carrying the type id; NULL when out
+ * of memory. */
+WASM_API_EXTERN own kiln_tagtype_t *kiln_tag_type(const kiln_tag_t *);
+
+WASM_API_EXTERN wasm_extern_t *kiln_tag_as_extern(kiln_tag_t *);
+WASM_API_EXTERN const wasm_extern_t *kiln_tag_as_extern_const(const kiln_tag_t *);
+/* NULL unless the extern is a tag. */
+WASM_API_EXTERN kiln_tag_t *kiln_extern_as_tag(wasm_extern_t *);
+WASM_API_EXTERN const kiln_tag_t *kiln_extern_as_tag_const(const wasm_extern_t *);
+
+/* ------------------------------------------------------------------------
  * Modules
  * ---------------------------------------------------------------------- */
 

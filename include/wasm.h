@@ -770,7 +770,8 @@ WASM_API_EXTERN own wasm_instance_t *wasm_instance_new(
     wasm_store_t *, const wasm_module_t *, const wasm_extern_vec_t *imports,
     own wasm_trap_t **trap);
 
-/* The exports in export order; tags (kiln.h) appear as NULL elements. */
+/* The exports in export order; tags appear as externs of kind
+ * KILN_EXTERN_TAG (kiln.h: kiln_extern_as_tag). */
 WASM_API_EXTERN void wasm_instance_exports(const wasm_instance_t *,
                                            own wasm_extern_vec_t *out);
 

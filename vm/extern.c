@@ -1,6 +1,6 @@
 /* vm/extern.c — externals (wasm_extern_t) and their vector.  Every runtime
  * handle starts with the wasm_extern_t header, so the conversions are casts
- * checked by kind. */
+ * checked by kind (tags, Kiln's fifth kind, have theirs in vm/tag.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +15,7 @@ wasm_extern_t *wasm_extern_copy(const wasm_extern_t *e) {
   case WASM_EXTERN_GLOBAL: return (wasm_extern_t *)wasm_global_copy((const wasm_global_t *)e);
   case WASM_EXTERN_TABLE: return (wasm_extern_t *)wasm_table_copy((const wasm_table_t *)e);
   case WASM_EXTERN_MEMORY: return (wasm_extern_t *)wasm_memory_copy((const wasm_memory_t *)e);
+  case KILN_EXTERN_TAG: return (wasm_extern_t *)kiln_tag_copy((const kiln_tag_t *)e);
   default: return NULL;
   }
 }
@@ -29,6 +30,7 @@ bool wasm_extern_same(const wasm_extern_t *a, const wasm_extern_t *b) {
     return wasm_table_same((const wasm_table_t *)a, (const wasm_table_t *)b);
   case WASM_EXTERN_MEMORY:
     return wasm_memory_same((const wasm_memory_t *)a, (const wasm_memory_t *)b);
+  case KILN_EXTERN_TAG: return kiln_tag_same((const kiln_tag_t *)a, (const kiln_tag_t *)b);
   default: return false;
   }
 }
@@ -45,6 +47,8 @@ wasm_externtype_t *wasm_extern_type(const wasm_extern_t *e) {
     return wasm_tabletype_as_externtype(wasm_table_type((const wasm_table_t *)e));
   case WASM_EXTERN_MEMORY:
     return wasm_memorytype_as_externtype(wasm_memory_type((const wasm_memory_t *)e));
+  case KILN_EXTERN_TAG:
+    return kiln_tagtype_as_externtype(kiln_tag_type((const kiln_tag_t *)e));
   default: return NULL;
   }
 }

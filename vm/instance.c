@@ -1,7 +1,7 @@
 /* vm/instance.c — instantiation and calls (see instance.h).
  *
  * Creating an instance does no compiler work: it allocates the vmctx,
- * creates the memories and tables the module defines, links the imports,
+ * creates the memories, tables and tags the module defines, links the imports,
  * fills the function references, type ids and segment records, and then
  * runs the compiled init routine (globals, table initializers, element and
  * data segments: jit/emit_init.c) and the start function, both under one
@@ -104,6 +104,8 @@ void vm_instance_free(vm_instance *inst) {
   free(inst->elem_gc);
   gc_heap_free(inst->own_heap);
   free(inst->host_links);
+  free(inst->tags);
+  free(inst->own_tags);
   free(inst->vmctx);
   free(inst);
 }
@@ -142,7 +144,7 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
       inst->store ? &((wasm_store_t *)inst->store)->heap : &inst->own_heap;
 
   /* imports, in import order, into their index spaces */
-  uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
+  uint32_t nf = 0, nt = 0, nm = 0, ng = 0, ntg = 0;
   for (uint32_t i = 0; i < m->nimports; i++) {
     const vm_extern_ref *x = &imports[i];
     switch (m->imports[i].kind) {
@@ -168,9 +170,18 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
     case FE_EXT_GLOBAL:
       memcpy(vmctx + vm_off_global_ptr(l, ng++), &x->u.global, sizeof(void *));
       break;
-    default: /* tags: exception handling arrives later */
+    case FE_EXT_TAG:
+      inst->tags[ntg++] = x->u.tag;
+      break;
+    default:
       break;
     }
+  }
+  /* defined tags: new objects (the code does not use them yet) */
+  for (uint32_t i = m->ntag_imports; i < m->ntags; i++) {
+    vm_tag *t = &inst->own_tags[i - m->ntag_imports];
+    t->type_id = m->types[m->tags[i].type].canon;
+    inst->tags[i] = t;
   }
   /* defined memories and tables */
   for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
@@ -255,7 +266,11 @@ vm_instance *vm_instance_new(const fe_module *m, const vm_compiled *c,
   inst->head.mems = calloc(m->nmems ? m->nmems : 1, sizeof *inst->head.mems);
   inst->head.tables = calloc(m->ntables ? m->ntables : 1, sizeof *inst->head.tables);
   inst->host_links = calloc(m->nfunc_imports ? m->nfunc_imports : 1, sizeof *inst->host_links);
-  if (!inst->vmctx || !inst->head.mems || !inst->head.tables || !inst->host_links) {
+  inst->tags = calloc(m->ntags ? m->ntags : 1, sizeof *inst->tags);
+  uint32_t own_tags = m->ntags - m->ntag_imports;
+  inst->own_tags = calloc(own_tags ? own_tags : 1, sizeof *inst->own_tags);
+  if (!inst->vmctx || !inst->head.mems || !inst->head.tables || !inst->host_links ||
+      !inst->tags || !inst->own_tags) {
     snprintf(err, errlen, "out of memory");
     vm_instance_free(inst);
     return NULL;

@@ -52,6 +52,15 @@ vm_compiled *vm_compiled_new_ex(const fe_module *m, const vm_compile_opts *opts,
                                 size_t errlen);
 void vm_compiled_free(vm_compiled *c);
 
+/* A tag (exception handling).  Its identity is the object: each
+ * instantiation makes one per tag its module defines (held by the instance,
+ * so by its store), and an instance importing a tag links that object.
+ * type_id: the canonical id of its function type (the exception's payload,
+ * no results) in the engine's registry. */
+typedef struct vm_tag {
+  uint32_t type_id;
+} vm_tag;
+
 /* A resolved import, in module import order. */
 typedef struct vm_extern_ref {
   uint8_t kind; /* FE_EXT_* */
@@ -60,6 +69,7 @@ typedef struct vm_extern_ref {
     vm_mem *mem;
     vm_tab *table;
     vm_global *global;
+    vm_tag *tag;
   } u;
 } vm_extern_ref;
 
@@ -70,6 +80,8 @@ typedef struct vm_instance {
   uint8_t *vmctx;
   void *store;
   uint32_t nmems, ntables;
+  vm_tag **tags;         /* the tag index space: imported, then own_tags */
+  vm_tag *own_tags;      /* the tags the module defines */
   uint64_t *elem_items;  /* one allocation for every segment's items */
   vm_funcref *host_links; /* imported host functions, linked (vm/host.h) */
   uintptr_t own_stack_limit; /* the stack cell when limits->stack_cell is NULL */

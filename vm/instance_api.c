@@ -51,8 +51,9 @@ static const char *vm_link_one(wasm_store_t *s, const fe_module *m, uint32_t i,
   if (!x) return "unknown import";
   static const wasm_externkind_t kinds[] = {
       [FE_EXT_FUNC] = WASM_EXTERN_FUNC, [FE_EXT_TABLE] = WASM_EXTERN_TABLE,
-      [FE_EXT_MEMORY] = WASM_EXTERN_MEMORY, [FE_EXT_GLOBAL] = WASM_EXTERN_GLOBAL};
-  if (imp->kind > FE_EXT_GLOBAL || x->store != s || x->kind != kinds[imp->kind])
+      [FE_EXT_MEMORY] = WASM_EXTERN_MEMORY, [FE_EXT_GLOBAL] = WASM_EXTERN_GLOBAL,
+      [FE_EXT_TAG] = KILN_EXTERN_TAG};
+  if (imp->kind > FE_EXT_TAG || x->store != s || x->kind != kinds[imp->kind])
     return "incompatible import type";
   ref->kind = imp->kind;
   switch (imp->kind) {
@@ -97,6 +98,15 @@ static const char *vm_link_one(wasm_store_t *s, const fe_module *m, uint32_t i,
     if (is64 != want->is64 || !vm_limits_match(vm_mem_pages(mm->m), has_max, max, want))
       return "incompatible import type";
     ref->u.mem = mm->m;
+    return NULL;
+  }
+  case FE_EXT_TAG: {
+    /* Wasm 3.0 import matching: the tag types match both ways, i.e. the
+     * function types are the same type (equal canonical ids) */
+    const kiln_tag_t *t = (const kiln_tag_t *)x;
+    if (t->t->type_id != m->types[m->tags[imp->index].type].canon)
+      return "incompatible import type";
+    ref->u.tag = t->t;
     return NULL;
   }
   default:
@@ -211,6 +221,8 @@ static wasm_extern_t *vm_export_of(wasm_store_t *s, vm_instance *inst, const fe_
                                             vm_valtype_canon(m, m->tables[e->index].elem));
   case FE_EXT_MEMORY:
     return (wasm_extern_t *)vm_memory_handle(s, inst->head.mems[e->index]);
+  case FE_EXT_TAG:
+    return (wasm_extern_t *)vm_tag_handle(s, inst->tags[e->index]);
   default:
     return NULL;
   }
@@ -224,7 +236,7 @@ void wasm_instance_exports(const wasm_instance_t *i, own wasm_extern_vec_t *out)
   for (uint32_t k = 0; k < m->nexports; k++) {
     const fe_export *e = &m->exports[k];
     out->data[k] = vm_export_of(i->store, i->inst, e);
-    if (!out->data[k] && e->kind != FE_EXT_TAG) {
+    if (!out->data[k]) {
       wasm_extern_vec_delete(out);
       return;
     }

@@ -43,6 +43,7 @@ struct vm_compiled;
 struct vm_instance;
 struct vm_tab;
 struct vm_mem;
+struct vm_tag;
 struct vm_trap_info;
 
 /* Configuration.  Nothing is configurable yet; the field keeps the struct
@@ -216,10 +217,10 @@ struct wasm_shared_module_t {
 /* ---- the runtime objects of the C API (val.c, trap_api.c, func.c,
  *      global.c, table_api.c, memory_api.c, extern.c, instance_api.c) ---
  *
- * Every wasm_func_t, wasm_global_t, wasm_table_t, wasm_memory_t and
- * wasm_extern_t is a small handle, owned by the embedder, on an object the
- * store owns (a vm_funcref of an instance or of a host function, a global
- * slot, a vm_tab, a vm_mem).  Deleting a handle frees the handle only; the
+ * Every wasm_func_t, wasm_global_t, wasm_table_t, wasm_memory_t, kiln_tag_t
+ * and wasm_extern_t is a small handle, owned by the embedder, on an object
+ * the store owns (a vm_funcref of an instance or of a host function, a
+ * global slot, a vm_tab, a vm_mem, an instance's vm_tag).  Deleting a handle frees the handle only; the
  * object lives until its store is deleted.  A handle starts with
  * wasm_extern_t, so the extern conversions are casts.  A wasm_ref_t is a
  * handle too: a funcref value is a wasm_func_t seen as a reference, a GC
@@ -256,6 +257,11 @@ struct wasm_memory_t {
   struct vm_mem *m;
 };
 
+struct kiln_tag_t {
+  wasm_extern_t ext; /* kind KILN_EXTERN_TAG */
+  struct vm_tag *t;
+};
+
 struct wasm_ref_t {
   wasm_extern_t ext; /* VM_REF_GC, or the header of a wasm_func_t */
   uint32_t gc;       /* VM_REF_GC: the reference (a gc_ref of ext.store) */
@@ -281,6 +287,7 @@ wasm_func_t *vm_func_handle(wasm_store_t *s, vm_funcref *f);
 wasm_global_t *vm_global_handle(wasm_store_t *s, vm_global *slot, fe_valtype vt, bool mut);
 wasm_table_t *vm_table_handle(wasm_store_t *s, struct vm_tab *t, fe_valtype elem);
 wasm_memory_t *vm_memory_handle(wasm_store_t *s, struct vm_mem *m);
+kiln_tag_t *vm_tag_handle(wasm_store_t *s, struct vm_tag *t);
 
 /* The canonical function type `id` of the engine as a public type. */
 wasm_functype_t *vm_functype_of_id(wasm_engine_t *e, uint32_t id);

@@ -3,7 +3,8 @@
  * instances), through the public headers only.
  *
  * Modules are tests/unit/jit/{runtime,start_trap}.wat, made binary by
- * wat2wasm at build time; KILN_JIT_PATH points at the build's compiler.
+ * wat2wasm at build time, and a few small binaries written out below;
+ * KILN_JIT_PATH points at the build's compiler.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -307,9 +308,152 @@ static void test_runtime(void **state) {
   wasm_engine_delete(engine);
 }
 
+/* A module from its bytes. */
+static wasm_module_t *from_bytes(wasm_store_t *store, const uint8_t *b, size_t n) {
+  wasm_byte_vec_t bytes = {n, (wasm_byte_t *)b};
+  wasm_module_t *m = wasm_module_new(store, &bytes);
+  assert_non_null(m);
+  return m;
+}
+
+#define WASM_HEADER 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00
+
+/* (module (tag (export "t") (param i32))) */
+static const uint8_t tag_def[] = {
+    WASM_HEADER,
+    0x01, 0x05, 0x01, 0x60, 0x01, 0x7f, 0x00, /* type 0: (func (param i32)) */
+    0x0d, 0x03, 0x01, 0x00, 0x00,             /* tag 0: type 0 */
+    0x07, 0x05, 0x01, 0x01, 't', 0x04, 0x00,  /* export "t" (tag 0) */
+};
+
+/* (module (import "a" "t" (tag (param P))) (export "t" (tag 0))), P being
+ * the value type byte at offset TAG_USE_PARAM */
+#define TAG_USE_PARAM 13
+static const uint8_t tag_use[] = {
+    WASM_HEADER,
+    0x01, 0x05, 0x01, 0x60, 0x01, 0x7f, 0x00,                   /* type 0 */
+    0x02, 0x08, 0x01, 0x01, 'a', 0x01, 't', 0x04, 0x00, 0x00,   /* import */
+    0x07, 0x05, 0x01, 0x01, 't', 0x04, 0x00,                    /* export */
+};
+
+/* Tags: exported as extern objects of kind KILN_EXTERN_TAG, imported by
+ * another instance when the function types are the same type. */
+static void test_tags(void **state) {
+  (void)state;
+  wasm_engine_t *engine = wasm_engine_new();
+  wasm_store_t *store = wasm_store_new(engine);
+  wasm_module_t *def = from_bytes(store, tag_def, sizeof tag_def);
+  wasm_module_t *use = from_bytes(store, tag_use, sizeof tag_use);
+  uint8_t use_f32[sizeof tag_use];
+  memcpy(use_f32, tag_use, sizeof tag_use);
+  assert_int_equal(use_f32[TAG_USE_PARAM], 0x7f);
+  use_f32[TAG_USE_PARAM] = 0x7d; /* (param f32) */
+  wasm_module_t *use_bad = from_bytes(store, use_f32, sizeof use_f32);
+
+  wasm_trap_t *trap = NULL;
+  wasm_extern_vec_t none = WASM_EMPTY_VEC;
+  wasm_instance_t *a = wasm_instance_new(store, def, &none, &trap);
+  assert_null(trap);
+  assert_non_null(a);
+  wasm_extern_vec_t ax;
+  wasm_instance_exports(a, &ax);
+  assert_int_equal(ax.size, 1);
+  assert_non_null(ax.data[0]);
+  assert_int_equal(wasm_extern_kind(ax.data[0]), KILN_EXTERN_TAG);
+  kiln_tag_t *tag = kiln_extern_as_tag(ax.data[0]);
+  assert_non_null(tag);
+  assert_ptr_equal(kiln_tag_as_extern(tag), ax.data[0]);
+  assert_null(wasm_extern_as_func(ax.data[0]));
+  assert_null(kiln_extern_as_tag(NULL));
+
+  /* its type: (param i32), with the module's type id */
+  kiln_tagtype_t *tt = kiln_tag_type(tag);
+  assert_non_null(tt);
+  const wasm_functype_t *ft = kiln_tagtype_functype(tt);
+  assert_int_equal(wasm_functype_params(ft)->size, 1);
+  assert_int_equal(wasm_valtype_kind(wasm_functype_params(ft)->data[0]), WASM_I32);
+  assert_int_equal(wasm_functype_results(ft)->size, 0);
+  assert_int_not_equal(kiln_functype_type_id(ft), KILN_NO_TYPE);
+  wasm_exporttype_vec_t et;
+  wasm_module_exports(def, &et);
+  const kiln_tagtype_t *want =
+      kiln_externtype_as_tagtype_const(wasm_exporttype_type(et.data[0]));
+  assert_non_null(want);
+  assert_int_equal(kiln_functype_type_id(kiln_tagtype_functype(want)),
+                   kiln_functype_type_id(ft));
+  wasm_exporttype_vec_delete(&et);
+  kiln_tagtype_delete(tt);
+  wasm_externtype_t *xt = wasm_extern_type(ax.data[0]);
+  assert_non_null(xt);
+  assert_int_equal(wasm_externtype_kind(xt), KILN_EXTERN_TAG);
+  wasm_externtype_delete(xt);
+
+  /* copies are handles on the same tag */
+  wasm_extern_t *copy = wasm_extern_copy(ax.data[0]);
+  assert_non_null(copy);
+  assert_true(wasm_extern_same(copy, ax.data[0]));
+  assert_true(kiln_tag_same(kiln_extern_as_tag(copy), tag));
+  wasm_extern_delete(copy);
+
+  /* imported and re-exported: the same object */
+  wasm_extern_vec_t imports = {1, ax.data};
+  wasm_instance_t *b = wasm_instance_new(store, use, &imports, &trap);
+  assert_null(trap);
+  assert_non_null(b);
+  wasm_extern_vec_t bx;
+  wasm_instance_exports(b, &bx);
+  assert_int_equal(bx.size, 1);
+  assert_true(kiln_tag_same(kiln_extern_as_tag(bx.data[0]), tag));
+
+  /* another instance of the defining module: another tag, which matches
+   * the import all the same */
+  wasm_instance_t *a2 = wasm_instance_new(store, def, &none, &trap);
+  assert_non_null(a2);
+  wasm_extern_vec_t a2x;
+  wasm_instance_exports(a2, &a2x);
+  assert_false(wasm_extern_same(a2x.data[0], ax.data[0]));
+  wasm_extern_vec_t imports2 = {1, a2x.data};
+  wasm_instance_t *b2 = wasm_instance_new(store, use, &imports2, &trap);
+  assert_non_null(b2);
+  wasm_instance_delete(b2);
+
+  /* a tag of another function type, a missing tag, another kind */
+  assert_null(wasm_instance_new(store, use_bad, &imports, &trap));
+  assert_trap(trap, "incompatible import type: \"a\" \"t\"", KILN_TRAP_LINK);
+  assert_null(wasm_instance_new(store, use, &none, &trap));
+  assert_trap(trap, "unknown import: \"a\" \"t\"", KILN_TRAP_LINK);
+  wasm_limits_t ml = {1, 1};
+  wasm_memorytype_t *mt = wasm_memorytype_new(&ml);
+  wasm_memory_t *mem = wasm_memory_new(store, mt);
+  wasm_extern_t *memx = wasm_memory_as_extern(mem);
+  wasm_extern_vec_t imports3 = {1, &memx};
+  assert_null(wasm_instance_new(store, use, &imports3, &trap));
+  assert_trap(trap, "incompatible import type: \"a\" \"t\"", KILN_TRAP_LINK);
+  /* a tag of another store */
+  wasm_store_t *other = wasm_store_new(engine);
+  assert_null(wasm_instance_new(other, use, &imports, &trap));
+  assert_trap(trap, "incompatible import type: \"a\" \"t\"", KILN_TRAP_LINK);
+  wasm_store_delete(other);
+
+  wasm_memory_delete(mem);
+  wasm_memorytype_delete(mt);
+  wasm_extern_vec_delete(&a2x);
+  wasm_extern_vec_delete(&bx);
+  wasm_extern_vec_delete(&ax);
+  wasm_instance_delete(a2);
+  wasm_instance_delete(b);
+  wasm_instance_delete(a);
+  wasm_module_delete(use_bad);
+  wasm_module_delete(use);
+  wasm_module_delete(def);
+  wasm_store_delete(store);
+  wasm_engine_delete(engine);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_runtime),
+      cmocka_unit_test(test_tags),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
