@@ -428,6 +428,21 @@ static bool param_accepts(const wasm_valtype_t *t, ref_hier h) {
 
 /* Whether a result (of hierarchy hier, if a reference) matches one
  * expected value (not `either`). */
+
+/* The bits b of a float result of `width` bits against an expected value:
+ * exact bits, or a NaN pattern — nan:canonical: sign either, exponent all
+ * ones, only the quiet bit set; nan:arithmetic: sign either, exponent all
+ * ones, the quiet bit set. */
+static bool float_matches(uint64_t b, unsigned width, const char *value) {
+  uint64_t sign = (uint64_t)1 << (width - 1);
+  uint64_t quiet_nan = width == 32 ? 0x7fc00000u : 0x7ff8000000000000u;
+  uint64_t bits;
+  if (strcmp(value, "nan:canonical") == 0)
+    return (b & ~sign) == quiet_nan;
+  if (strcmp(value, "nan:arithmetic") == 0)
+    return (b & quiet_nan) == quiet_nan;
+  return parse_bits(value, width, &bits) && b == bits;
+}
 static bool match_one(const cJSON *e, const wasm_val_t *got, ref_hier hier) {
   const char *type = json_str(e, "type");
   const char *value = json_str(e, "value");
@@ -443,23 +458,13 @@ static bool match_one(const cJSON *e, const wasm_val_t *got, ref_hier hier) {
     if (got->kind != WASM_F32 || !value) return false;
     uint32_t b;
     memcpy(&b, &got->of.f32, 4);
-    /* canonical: sign either, exponent all ones, only the quiet bit set;
-     * arithmetic: sign either, exponent all ones, quiet bit set. */
-    if (strcmp(value, "nan:canonical") == 0)
-      return (b & 0x7fffffffu) == 0x7fc00000u;
-    if (strcmp(value, "nan:arithmetic") == 0)
-      return (b & 0x7fc00000u) == 0x7fc00000u;
-    return parse_bits(value, 32, &bits) && b == (uint32_t)bits;
+    return float_matches(b, 32, value);
   }
   if (strcmp(type, "f64") == 0) {
     if (got->kind != WASM_F64 || !value) return false;
     uint64_t b;
     memcpy(&b, &got->of.f64, 8);
-    if (strcmp(value, "nan:canonical") == 0)
-      return (b & 0x7fffffffffffffffu) == 0x7ff8000000000000u;
-    if (strcmp(value, "nan:arithmetic") == 0)
-      return (b & 0x7ff8000000000000u) == 0x7ff8000000000000u;
-    return parse_bits(value, 64, &bits) && b == bits;
+    return float_matches(b, 64, value);
   }
   /* refnull: a null reference of any type */
   if (strcmp(type, "refnull") == 0)
