@@ -47,6 +47,17 @@ typedef struct gc_extern {
   gc_finalizer *finalizer;
 } gc_extern;
 
+/* An array: the header, then its length and element layout, then the
+ * elements (8-aligned). */
+typedef struct gc_array {
+  gc_header hdr;
+  uint32_t length;
+  uint8_t elem_size;
+  uint8_t elem_refs; /* elements are counted GC references */
+  uint8_t pad_[2];
+  _Alignas(8) uint8_t elems[];
+} gc_array;
+
 typedef struct gc_pending {
   gc_finalizer *fn;
   void *data;
@@ -90,11 +101,23 @@ typedef void gc_child_fn(gc_heap *h, gc_ref *slot, void *ctx);
 typedef void gc_trace_fn(gc_heap *h, gc_header *obj, gc_child_fn *fn,
                          void *ctx);
 
+/* An array's children: its elements, when they are GC references (null and
+ * i31 elements are passed too; callers skip what is not a heap ref). */
+static void array_trace(gc_heap *h, gc_header *obj, gc_child_fn *fn, void *ctx) {
+  gc_array *a = (gc_array *)obj;
+  if (!a->elem_refs)
+    return;
+  gc_ref *slots = (gc_ref *)a->elems;
+  for (uint32_t i = 0; i < a->length; i++)
+    fn(h, &slots[i], ctx);
+}
+
 static const struct {
   gc_trace_fn *trace;
 } kind_ops[GC_KIND_COUNT_] = {
     [GC_KIND_FREE] = {NULL},
     [GC_KIND_EXTERN] = {NULL},
+    [GC_KIND_ARRAY] = {array_trace},
 };
 
 /* ---- errors ------------------------------------------------------------- */
@@ -316,6 +339,29 @@ gc_ref gc_extern_new(gc_heap *h, void *host_data, gc_finalizer *fin) {
   if (fin)
     h->live_finalizable++;
   return r;
+}
+
+gc_ref gc_array_new(gc_heap *h, uint32_t type_id, uint32_t elem_size, bool elem_refs,
+                    uint32_t length) {
+  uint64_t size = sizeof(gc_array) + (uint64_t)elem_size * length;
+  if (size > SIZE_MAX / 2) {
+    h->error = GC_ERR_TOO_LARGE;
+    return GC_NULL;
+  }
+  gc_ref r = alloc_object(h, (size_t)size, GC_KIND_ARRAY, type_id, false);
+  if (r == GC_NULL)
+    return GC_NULL;
+  gc_array *a = (gc_array *)hdr(h, r);
+  a->length = length; /* the elements are zero: alloc_object cleared the cell */
+  a->elem_size = (uint8_t)elem_size;
+  a->elem_refs = elem_refs;
+  return r;
+}
+
+uint32_t gc_array_len(const gc_heap *h, gc_ref r) {
+  gc_header *o = gc_header_of(h, r);
+  assert(o->kind == GC_KIND_ARRAY);
+  return ((gc_array *)o)->length;
 }
 
 void *gc_extern_data(const gc_heap *h, gc_ref r) {

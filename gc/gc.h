@@ -49,8 +49,10 @@ static inline uint32_t gc_i31_get_u(gc_ref r) { return r >> 1; }
 typedef enum gc_kind {
   GC_KIND_FREE = 0,
   GC_KIND_EXTERN = 1, /* externref box: host data + finalizer, no children */
-  /* GC_KIND_STRUCT, GC_KIND_ARRAY: with the GC proposal (their children
-   * walker goes in the kind table of gc.c). */
+  GC_KIND_ARRAY = 2,  /* a Wasm array: length, element size, elements; its
+                         children are its elements when they are GC refs */
+  /* GC_KIND_STRUCT: with the GC proposal (its children walker goes in the
+   * kind table of gc.c). */
   GC_KIND_COUNT_
 } gc_kind;
 
@@ -116,6 +118,18 @@ __attribute__((warn_unused_result)) gc_ref gc_extern_new(gc_heap *h,
                                                          void *host_data,
                                                          gc_finalizer *fin);
 void *gc_extern_data(const gc_heap *h, gc_ref r);
+
+/* A Wasm array of `length` elements of `elem_size` bytes (1, 2, 4, 8, 16),
+ * all zero: the default value of every storage type (0, +0.0, null).
+ * elem_refs: the elements are 32-bit GC references, which the array counts
+ * (its children).  type_id: the array type's canonical id.  GC_NULL with
+ * gc_last_error set when it cannot be allocated (e.g. GC_ERR_TOO_LARGE:
+ * cells are at most 8 KiB for now). */
+__attribute__((warn_unused_result)) gc_ref gc_array_new(gc_heap *h, uint32_t type_id,
+                                                        uint32_t elem_size, bool elem_refs,
+                                                        uint32_t length);
+/* The length of array r. */
+uint32_t gc_array_len(const gc_heap *h, gc_ref r);
 
 /* The header of object r (r must be a live heap reference). */
 gc_header *gc_header_of(const gc_heap *h, gc_ref r);

@@ -373,6 +373,7 @@ typedef enum kiln_trap_code {
   KILN_TRAP_STACK_OVERFLOW,   /* "call stack exhausted" */
   KILN_TRAP_UNINIT_ELEM,      /* "uninitialized element" */
   KILN_TRAP_NULL_REF,         /* "null reference" */
+  KILN_TRAP_HEAP_EXHAUSTED,   /* a GC allocation failed: heap limit or memory */
   KILN_TRAP_LINK = 100,       /* wasm_instance_new: an import is missing or
                                  of the wrong type */
   KILN_TRAP_RESOURCE,         /* out of memory, the compiler unavailable or

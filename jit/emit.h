@@ -174,6 +174,7 @@ bool jit_emit_numeric(jit_func *f, fe_opcode op);
 bool jit_emit_memory(jit_func *f, fe_opcode op);
 bool jit_emit_variable(jit_func *f, fe_opcode op);
 bool jit_emit_table(jit_func *f, fe_opcode op);
+bool jit_emit_gc(jit_func *f, fe_opcode op);
 
 /* Lowers the body of defined function `index` into its LLVM function. */
 void jit_emit_function(jit_module *jm, uint32_t index);

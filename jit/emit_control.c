@@ -721,7 +721,7 @@ static void emit_body(jit_func *f) {
       break;
     default:
       if (jit_emit_numeric(f, op) || jit_emit_memory(f, op) ||
-          jit_emit_variable(f, op) || jit_emit_table(f, op))
+          jit_emit_variable(f, op) || jit_emit_table(f, op) || jit_emit_gc(f, op))
         break;
       unsupported(f, info);
     }

@@ -3,6 +3,7 @@
 #include "builtins.h"
 
 #include "frontend/types.h"
+#include "gc/gc.h"
 #include "host.h"
 #include "table.h"
 #include "trap.h"
@@ -19,6 +20,23 @@ uint32_t vm_builtin_func_subtype(void *vmctx, uint32_t sub, uint32_t super) {
   const vm_vmctx_header *h = vmctx;
   const vm_instance_head *inst = h->instance;
   return fe_typereg_sub(inst->types, sub, super);
+}
+
+/* array.new_default: a zeroed array in the store's heap (created on first
+ * use, like vm_store_heap does).  The new object is in the zero-count
+ * table: a Wasm frame holds it until it is stored somewhere counted
+ * (docs/gc.md).  A failed allocation traps. */
+uint32_t vm_builtin_array_new_default(void *vmctx, uint32_t type_id, uint32_t elem_size,
+                                      uint32_t elem_refs, uint32_t length) {
+  const vm_vmctx_header *h = vmctx;
+  const vm_instance_head *inst = h->instance;
+  gc_heap **cell = inst->heap;
+  if (!*cell)
+    *cell = gc_heap_new(0, GC_HEAP_DEFAULT_FLAGS);
+  gc_ref r = *cell ? gc_array_new(*cell, type_id, elem_size, elem_refs != 0, length) : GC_NULL;
+  if (r == GC_NULL)
+    vm_trap_raise(VM_TRAP_HEAP_EXHAUSTED);
+  return r;
 }
 
 int64_t vm_builtin_memory_grow(void *vmctx, uint32_t mem, uint64_t delta) {
@@ -46,5 +64,6 @@ const void *const vm_builtins[VM_BI_COUNT_] = {
     [VM_BI_FUNC_SUBTYPE] = (const void *)vm_builtin_func_subtype,
     [VM_BI_GLOBAL_SET_REF] = (const void *)vm_builtin_global_set_ref,
     [VM_BI_ELEM_SET_REF] = (const void *)vm_builtin_elem_set_ref,
+    [VM_BI_ARRAY_NEW_DEFAULT] = (const void *)vm_builtin_array_new_default,
 };
-_Static_assert(VM_BI_ELEM_SET_REF + 1 == VM_BI_COUNT_, "every builtin has its slot");
+_Static_assert(VM_BI_ARRAY_NEW_DEFAULT + 1 == VM_BI_COUNT_, "every builtin has its slot");

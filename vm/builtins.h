@@ -28,6 +28,10 @@ _Noreturn void vm_builtin_trap(void *vmctx, uint32_t code);
  * in the instance's engine (1 or 0). */
 uint32_t vm_builtin_func_subtype(void *vmctx, uint32_t sub, uint32_t super);
 
+/* VM_BI_ARRAY_NEW_DEFAULT: a zeroed array; traps when it cannot be made. */
+uint32_t vm_builtin_array_new_default(void *vmctx, uint32_t type_id, uint32_t elem_size,
+                                      uint32_t elem_refs, uint32_t length);
+
 /* VM_BI_MEMORY_GROW: memory.grow on memory `mem` of vmctx's instance: the
  * old size in pages, or -1. */
 int64_t vm_builtin_memory_grow(void *vmctx, uint32_t mem, uint64_t delta);

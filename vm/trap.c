@@ -79,6 +79,7 @@ static const char *const trap_messages[VM_TRAP_COUNT_] = {
     [VM_TRAP_STACK_OVERFLOW] = "call stack exhausted",
     [VM_TRAP_UNINIT_ELEM] = "uninitialized element",
     [VM_TRAP_NULL_REF] = "null reference",
+    [VM_TRAP_HEAP_EXHAUSTED] = "out of memory: GC heap exhausted",
 };
 
 const char *vm_trap_message(vm_trap_code code) {

@@ -79,6 +79,9 @@ typedef enum vm_builtin {
   VM_BI_GLOBAL_SET_REF, /* void (void *vmctx, vm_global *slot, uint32_t ref) */
   VM_BI_ELEM_SET_REF,   /* void (void *vmctx, uint32_t elem, uint32_t k, uint32_t ref):
                            item k of segment elem (init routine only) */
+  VM_BI_ARRAY_NEW_DEFAULT, /* uint32_t (void *vmctx, uint32_t type_id, uint32_t elem_size,
+                              uint32_t elem_refs, uint32_t length): a new
+                              zeroed array (gc_ref) */
   VM_BI_COUNT_
 } vm_builtin;
 
@@ -132,6 +135,7 @@ typedef enum vm_trap_code {
   VM_TRAP_STACK_OVERFLOW,
   VM_TRAP_UNINIT_ELEM,
   VM_TRAP_NULL_REF,
+  VM_TRAP_HEAP_EXHAUSTED,  /* a GC allocation failed (heap limit, memory) */
   VM_TRAP_COUNT_
 } vm_trap_code;
 

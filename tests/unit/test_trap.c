@@ -265,6 +265,7 @@ static void test_messages(void **state) {
       {VM_TRAP_STACK_OVERFLOW, "call stack exhausted"},
       {VM_TRAP_UNINIT_ELEM, "uninitialized element"},
       {VM_TRAP_NULL_REF, "null reference"},
+      {VM_TRAP_HEAP_EXHAUSTED, "out of memory: GC heap exhausted"},
   };
   assert_int_equal(sizeof want / sizeof want[0], VM_TRAP_COUNT_ - 1);
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
