@@ -26,6 +26,7 @@ wasm_engine_t *wasm_engine_new_with_config(own wasm_config_t *config) {
   if (config) engine->config = *config;
   engine->types = fe_typereg_new();
   if (!engine->types) goto fail;
+  pthread_mutex_init(&engine->host_links_lock, NULL);
   wasm_config_delete(config);
   return engine;
 
@@ -43,6 +44,8 @@ wasm_engine_t *wasm_engine_new(void) {
  * canonical ids of its registry. */
 void wasm_engine_delete(own wasm_engine_t *engine) {
   if (!engine) return;
+  vm_host_links_free(engine);
+  pthread_mutex_destroy(&engine->host_links_lock);
   fe_typereg_free(engine->types);
   free(engine);
 }

@@ -50,7 +50,7 @@ static bool vm_ref_word(wasm_store_t *s, fe_valtype elem, const wasm_ref_t *r,
     *word = slot.gcref;
     return true;
   }
-  if (slot.funcref && vm_funcref_is_host(slot.funcref)) return false;
+  if (slot.funcref && !vm_host_link_func(e, slot.funcref)) return false;
   *word = (uint64_t)(uintptr_t)slot.funcref;
   return true;
 }

@@ -214,10 +214,10 @@ bool vm_val_to_slot(wasm_store_t *s, fe_valtype vt, const wasm_val_t *v,
     if (!r) return FE_VT_NULLABLE(vt);
     if (r->ext.kind != WASM_EXTERN_FUNC) return false;
     vm_funcref *f = ((const wasm_func_t *)(const void *)r)->f;
-    /* a function made by wasm_func_new has no typed entry until a module
-     * importing it links one (vm/host.h): Wasm could not call it through a
-     * table or call_ref, so it cannot become a funcref value yet */
-    if (vm_funcref_is_host(f))
+    /* a function made by wasm_func_new gets a typed entry of its own when
+     * it first becomes a value (vm/host_link.c): Wasm may call it through a
+     * table or call_ref; refused if its type cannot have one */
+    if (!vm_host_link_func(s->engine, f))
       return false;
     if (FE_VT_HTKIND(vt) != FE_HT_ABSTRACT &&
         !fe_typereg_sub(e->types, f->type_id, FE_VT_HEAP(vt)))

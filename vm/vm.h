@@ -53,10 +53,26 @@ struct wasm_config_t {
   unsigned compile_threads; /* kiln_config_set_compile_threads; 0: one per core */
 };
 
+typedef struct vm_host_link vm_host_link;
 struct wasm_engine_t {
   wasm_config_t config; /* a copy: the config passed in is deleted */
   fe_typereg *types;    /* canonical types of every module of this engine */
+  /* host_link.c: per function type, the compiled host trampoline that gives
+   * wasm_func_new functions a typed entry when they become funcref values */
+  vm_host_link *host_links;
+  pthread_mutex_t host_links_lock;
 };
+
+/* ---- host_link.c ------------------------------------------------------- */
+
+/* Gives host function f (vm/host.h) a typed entry of its own, compiling the
+ * engine's host trampoline for its type on first need.  True if f has one
+ * afterwards (Wasm functions always do); false if its type cannot be
+ * compiled this way (concrete references) or the compiler failed. */
+struct vm_funcref;
+bool vm_host_link_func(wasm_engine_t *e, struct vm_funcref *f);
+/* Frees the engine's host trampolines (at engine deletion). */
+void vm_host_links_free(wasm_engine_t *e);
 
 /* Everything a store owns (instances, host functions, host-created
  * globals, tables and memories) is on one list, released in reverse order
