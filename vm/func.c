@@ -134,44 +134,52 @@ static size_t vm_leb(uint8_t *out, uint32_t v) {
   return n;
 }
 
-/* The canonical id of a function type built by the embedder: the type is
- * written as the type section of a module, which the frontend decodes and
- * interns in the engine's registry.  KILN_NO_TYPE if it cannot be (a
- * concrete reference type, too many values, out of memory). */
-static uint32_t vm_functype_intern(wasm_engine_t *e, const wasm_functype_t *ft) {
-  if (ft->type_id != KILN_NO_TYPE) return ft->type_id;
-  size_t np = ft->params.size, nr = ft->results.size;
-  if (np > 1000 || nr > 1000) return KILN_NO_TYPE;
+fe_module *vm_one_type_module(wasm_engine_t *e, const fe_valtype *params, size_t np,
+                              const fe_valtype *results, size_t nr) {
+  if (np > 1000 || nr > 1000) return NULL;
   size_t cap = 32 + 2 * (np + nr);
   uint8_t *body = malloc(cap), *mod = malloc(cap + 16);
-  uint32_t id = KILN_NO_TYPE;
+  fe_module *fm = NULL;
   if (!body || !mod) goto out;
   size_t n = 0;
   body[n++] = 1;    /* one type */
   body[n++] = 0x60; /* func */
   n += vm_leb(body + n, (uint32_t)np);
   for (size_t i = 0; i < np; i++)
-    if (!vm_encode_vt(ft->params.data[i]->vt, body, &n)) goto out;
+    if (!vm_encode_vt(params[i], body, &n)) goto out;
   n += vm_leb(body + n, (uint32_t)nr);
   for (size_t i = 0; i < nr; i++)
-    if (!vm_encode_vt(ft->results.data[i]->vt, body, &n)) goto out;
+    if (!vm_encode_vt(results[i], body, &n)) goto out;
   static const uint8_t header[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
-  size_t m = 0;
   memcpy(mod, header, 8);
-  m = 8;
+  size_t m = 8;
   mod[m++] = 1; /* type section */
   m += vm_leb(mod + m, (uint32_t)n);
   memcpy(mod + m, body, n);
   m += n;
   fe_error err;
-  fe_module *fm = fe_module_new(e->types, mod, m, &err);
-  if (fm) {
-    id = fm->types[0].canon;
-    fe_module_free(fm);
-  }
+  fm = fe_module_new(e->types, mod, m, &err);
 out:
   free(body);
   free(mod);
+  return fm;
+}
+
+/* The canonical id of a function type built by the embedder: interned by
+ * decoding a one-type module made for it.  KILN_NO_TYPE if it cannot be (a
+ * concrete reference type, too many values, out of memory). */
+static uint32_t vm_functype_intern(wasm_engine_t *e, const wasm_functype_t *ft) {
+  if (ft->type_id != KILN_NO_TYPE) return ft->type_id;
+  size_t np = ft->params.size, nr = ft->results.size;
+  if (np > 1000 || nr > 1000) return KILN_NO_TYPE;
+  fe_valtype *vt = malloc((np + nr + 1) * sizeof *vt);
+  if (!vt) return KILN_NO_TYPE;
+  for (size_t i = 0; i < np; i++) vt[i] = ft->params.data[i]->vt;
+  for (size_t i = 0; i < nr; i++) vt[np + i] = ft->results.data[i]->vt;
+  fe_module *fm = vm_one_type_module(e, vt, np, vt + np, nr);
+  free(vt);
+  uint32_t id = fm ? fm->types[0].canon : KILN_NO_TYPE;
+  fe_module_free(fm);
   return id;
 }
 

@@ -16,7 +16,6 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "frontend/types.h"
 #include "host.h"
@@ -30,61 +29,18 @@ struct vm_host_link {
   vm_host_link *next;
 };
 
-static size_t put_leb(uint8_t *out, uint32_t v) {
-  size_t n = 0;
-  do {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    out[n++] = (uint8_t)(b | (v ? 0x80 : 0));
-  } while (v);
-  return n;
-}
-
 /* A module whose one type is canonical type `id`; NULL if the type names a
  * concrete heap type or on failure. */
 static fe_module *one_type_module(wasm_engine_t *e, uint32_t id) {
   const fe_type *t = fe_typereg_type(e->types, id);
-  if (!t || t->kind != FE_COMP_FUNC || t->n > 2000)
+  if (!t || t->kind != FE_COMP_FUNC)
     return NULL;
-  size_t cap = 64 + 2 * (size_t)t->n;
-  uint8_t *mod = malloc(cap), *body = malloc(cap);
-  fe_module *fm = NULL;
-  if (!mod || !body)
-    goto out;
-  size_t n = 0;
-  body[n++] = 1;    /* one type */
-  body[n++] = 0x60; /* func */
-  for (int part = 0; part < 2; part++) {
-    uint32_t count = part ? fe_func_nresults(t) : t->nparams;
-    const fe_valtype *vt = part ? fe_func_results(t) : fe_func_params(t);
-    n += put_leb(body + n, count);
-    for (uint32_t i = 0; i < count; i++) {
-      if (!FE_VT_IS_REF(vt[i])) {
-        body[n++] = FE_VT_CODE(vt[i]);
-      } else if (FE_VT_HTKIND(vt[i]) == FE_HT_ABSTRACT) {
-        body[n++] = FE_VT_NULLABLE(vt[i]) ? 0x63 : 0x64;
-        body[n++] = (uint8_t)FE_VT_HEAP(vt[i]);
-      } else {
-        goto out; /* a concrete reference: not expressible here */
-      }
-    }
-  }
-  static const uint8_t header[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
-  memcpy(mod, header, 8);
-  size_t m = 8;
-  mod[m++] = 1; /* type section */
-  m += put_leb(mod + m, (uint32_t)n);
-  memcpy(mod + m, body, n);
-  m += n;
-  fe_error err;
-  fm = fe_module_new(e->types, mod, m, &err);
+  fe_module *fm = vm_one_type_module(e, fe_func_params(t), t->nparams, fe_func_results(t),
+                                     fe_func_nresults(t));
   if (fm && fm->types[0].canon != id) { /* cannot happen: same structure */
     fe_module_free(fm);
     fm = NULL;
   }
-out:
-  free(mod);
-  free(body);
   return fm;
 }
 

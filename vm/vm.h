@@ -74,6 +74,13 @@ bool vm_host_link_func(wasm_engine_t *e, struct vm_funcref *f);
 /* Frees the engine's host trampolines (at engine deletion). */
 void vm_host_links_free(wasm_engine_t *e);
 
+/* func.c: a module with one function type [params] -> [results], decoded
+ * (so interned in e's registry); NULL if a value type is a concrete
+ * reference (not expressible without other types), with more than 1000
+ * params or results, or out of memory. */
+fe_module *vm_one_type_module(wasm_engine_t *e, const fe_valtype *params, size_t np,
+                              const fe_valtype *results, size_t nr);
+
 /* Everything a store owns (instances, host functions, host-created
  * globals, tables and memories) is on one list, released in reverse order
  * of creation by wasm_store_delete (DESIGN.md "Ownership and lifetimes"). */
