@@ -25,6 +25,7 @@
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
+#include "frontend/types.h"
 #include "jit.h"
 
 /* ------------------------------------------------------------------------
@@ -34,10 +35,7 @@
 /* Whether a reference type is in the func hierarchy (a pointer to a
  * vm_funcref) rather than a 32-bit GC reference. */
 static bool is_func_ref(const jit_module *jm, fe_valtype t) {
-  uint32_t h = FE_VT_HEAP(t);
-  if (FE_VT_HTKIND(t) == FE_HT_ABSTRACT)
-    return h == FE_HT_FUNC || h == FE_HT_NOFUNC;
-  return jm->m->types[h].kind == FE_COMP_FUNC;
+  return fe_ht_top(jm->m, t) == FE_HT_FUNC;
 }
 
 LLVMTypeRef jit_type(jit_module *jm, fe_valtype t) {
@@ -302,6 +300,7 @@ static void compile_partition(partition *p) {
   if (!jm.fn_types || !jm.funcs) {
     snprintf(p->err, sizeof p->err, "out of memory");
   } else {
+    jm.call_area_size = jit_call_area_size(m);
     declare_functions(&jm, p->first, p->last);
     p->ok = lower_partition(&jm, p) &&
             emit_object(&jm, tm, req->opt_level, &p->obj, p->err, sizeof p->err);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "builtins.h"
+#include "frontend/types.h"
 #include "host.h"
 #include "vm.h"
 
@@ -48,9 +49,7 @@ vm_global *vm_instance_global(const vm_instance *inst, uint32_t g) {
 }
 
 bool vm_module_vt_is_func(const fe_module *m, fe_valtype vt) {
-  return FE_VT_HTKIND(vt) == FE_HT_ABSTRACT
-             ? (FE_VT_HEAP(vt) == FE_HT_FUNC || FE_VT_HEAP(vt) == FE_HT_NOFUNC)
-             : m->types[FE_VT_HEAP(vt)].kind == FE_COMP_FUNC;
+  return fe_ht_top(m, vt) == FE_HT_FUNC;
 }
 
 /* Whether global g's slot holds a counted GC reference. */
