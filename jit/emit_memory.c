@@ -88,12 +88,10 @@ static LLVMValueRef effective_address(jit_func *f, memarg a, LLVMValueRef addr,
   return LLVMBuildGEP2(f->b, jm->t_i8, base, &ea, 1, "ea");
 }
 
-static void load(jit_func *f, LLVMTypeRef mem_type, LLVMTypeRef result, int ext) {
+/* The access size is the opcode table's (opcodes.def SIZE column). */
+static void load(jit_func *f, fe_opcode op, LLVMTypeRef mem_type, LLVMTypeRef result, int ext) {
   memarg a = read_memarg(f);
-  unsigned size = (unsigned)(LLVMGetTypeKind(mem_type) == LLVMIntegerTypeKind
-                                 ? LLVMGetIntTypeWidth(mem_type) / 8
-                                 : (LLVMGetTypeKind(mem_type) == LLVMFloatTypeKind ? 4 : 8));
-  LLVMValueRef p = effective_address(f, a, jit_pop(f), size);
+  LLVMValueRef p = effective_address(f, a, jit_pop(f), fe_op_info(op)->size);
   LLVMValueRef v = jit_tag(f->jm, LLVMBuildLoad2(f->b, mem_type, p, ""), JIT_ALIAS_LINEAR);
   LLVMSetAlignment(v, 1);
   if (ext > 0)
@@ -103,14 +101,11 @@ static void load(jit_func *f, LLVMTypeRef mem_type, LLVMTypeRef result, int ext)
   jit_push(f, v);
 }
 
-static void store(jit_func *f, LLVMTypeRef mem_type) {
+static void store(jit_func *f, fe_opcode op, LLVMTypeRef mem_type) {
   memarg a = read_memarg(f);
   LLVMValueRef v = jit_pop(f);
   LLVMTypeRef vt = LLVMTypeOf(v);
-  unsigned size = (unsigned)(LLVMGetTypeKind(mem_type) == LLVMIntegerTypeKind
-                                 ? LLVMGetIntTypeWidth(mem_type) / 8
-                                 : (LLVMGetTypeKind(mem_type) == LLVMFloatTypeKind ? 4 : 8));
-  LLVMValueRef p = effective_address(f, a, jit_pop(f), size);
+  LLVMValueRef p = effective_address(f, a, jit_pop(f), fe_op_info(op)->size);
   if (vt != mem_type)
     v = LLVMBuildTrunc(f->b, v, mem_type, "");
   LLVMValueRef s = jit_tag(f->jm, LLVMBuildStore(f->b, v, p), JIT_ALIAS_LINEAR);
@@ -208,27 +203,27 @@ bool jit_emit_memory(jit_func *f, fe_opcode op) {
     return true;
   jit_module *jm = f->jm;
   switch (op) {
-  case FE_OP_I32_LOAD: load(f, jm->t_i32, jm->t_i32, 0); return true;
-  case FE_OP_I64_LOAD: load(f, jm->t_i64, jm->t_i64, 0); return true;
-  case FE_OP_F32_LOAD: load(f, jm->t_f32, jm->t_f32, 0); return true;
-  case FE_OP_F64_LOAD: load(f, jm->t_f64, jm->t_f64, 0); return true;
-  case FE_OP_I32_LOAD8_S: load(f, jm->t_i8, jm->t_i32, 1); return true;
-  case FE_OP_I32_LOAD8_U: load(f, jm->t_i8, jm->t_i32, -1); return true;
-  case FE_OP_I32_LOAD16_S: load(f, jm->t_i16, jm->t_i32, 1); return true;
-  case FE_OP_I32_LOAD16_U: load(f, jm->t_i16, jm->t_i32, -1); return true;
-  case FE_OP_I64_LOAD8_S: load(f, jm->t_i8, jm->t_i64, 1); return true;
-  case FE_OP_I64_LOAD8_U: load(f, jm->t_i8, jm->t_i64, -1); return true;
-  case FE_OP_I64_LOAD16_S: load(f, jm->t_i16, jm->t_i64, 1); return true;
-  case FE_OP_I64_LOAD16_U: load(f, jm->t_i16, jm->t_i64, -1); return true;
-  case FE_OP_I64_LOAD32_S: load(f, jm->t_i32, jm->t_i64, 1); return true;
-  case FE_OP_I64_LOAD32_U: load(f, jm->t_i32, jm->t_i64, -1); return true;
-  case FE_OP_I32_STORE: store(f, jm->t_i32); return true;
-  case FE_OP_I64_STORE: store(f, jm->t_i64); return true;
-  case FE_OP_F32_STORE: store(f, jm->t_f32); return true;
-  case FE_OP_F64_STORE: store(f, jm->t_f64); return true;
-  case FE_OP_I32_STORE8: case FE_OP_I64_STORE8: store(f, jm->t_i8); return true;
-  case FE_OP_I32_STORE16: case FE_OP_I64_STORE16: store(f, jm->t_i16); return true;
-  case FE_OP_I64_STORE32: store(f, jm->t_i32); return true;
+  case FE_OP_I32_LOAD: load(f, op, jm->t_i32, jm->t_i32, 0); return true;
+  case FE_OP_I64_LOAD: load(f, op, jm->t_i64, jm->t_i64, 0); return true;
+  case FE_OP_F32_LOAD: load(f, op, jm->t_f32, jm->t_f32, 0); return true;
+  case FE_OP_F64_LOAD: load(f, op, jm->t_f64, jm->t_f64, 0); return true;
+  case FE_OP_I32_LOAD8_S: load(f, op, jm->t_i8, jm->t_i32, 1); return true;
+  case FE_OP_I32_LOAD8_U: load(f, op, jm->t_i8, jm->t_i32, -1); return true;
+  case FE_OP_I32_LOAD16_S: load(f, op, jm->t_i16, jm->t_i32, 1); return true;
+  case FE_OP_I32_LOAD16_U: load(f, op, jm->t_i16, jm->t_i32, -1); return true;
+  case FE_OP_I64_LOAD8_S: load(f, op, jm->t_i8, jm->t_i64, 1); return true;
+  case FE_OP_I64_LOAD8_U: load(f, op, jm->t_i8, jm->t_i64, -1); return true;
+  case FE_OP_I64_LOAD16_S: load(f, op, jm->t_i16, jm->t_i64, 1); return true;
+  case FE_OP_I64_LOAD16_U: load(f, op, jm->t_i16, jm->t_i64, -1); return true;
+  case FE_OP_I64_LOAD32_S: load(f, op, jm->t_i32, jm->t_i64, 1); return true;
+  case FE_OP_I64_LOAD32_U: load(f, op, jm->t_i32, jm->t_i64, -1); return true;
+  case FE_OP_I32_STORE: store(f, op, jm->t_i32); return true;
+  case FE_OP_I64_STORE: store(f, op, jm->t_i64); return true;
+  case FE_OP_F32_STORE: store(f, op, jm->t_f32); return true;
+  case FE_OP_F64_STORE: store(f, op, jm->t_f64); return true;
+  case FE_OP_I32_STORE8: case FE_OP_I64_STORE8: store(f, op, jm->t_i8); return true;
+  case FE_OP_I32_STORE16: case FE_OP_I64_STORE16: store(f, op, jm->t_i16); return true;
+  case FE_OP_I64_STORE32: store(f, op, jm->t_i32); return true;
   case FE_OP_MEMORY_SIZE: {
     uint32_t mem = fe_read_u32(&f->r);
     LLVMValueRef pages = LLVMBuildLShr(f->b, memory_length(f, memory_record(f, mem)),
