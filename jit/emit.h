@@ -50,6 +50,8 @@ typedef struct jit_module {
   fe_errctx ec;
   fe_error err;
   struct jit_func *cur; /* the function being lowered (freed on errors) */
+  uint32_t call_area_size; /* bytes of the results area callees with 4 or
+                              more results need (largest such type) */
   /* TBAA access tags: accesses of different classes never alias, so that
    * LLVM may keep a memory's base in a register across stores to linear
    * memory (docs/jit.md). */
@@ -178,6 +180,8 @@ bool jit_emit_gc(jit_func *f, fe_opcode op);
 
 /* Lowers the body of defined function `index` into its LLVM function. */
 void jit_emit_function(jit_module *jm, uint32_t index);
+/* The results-area size functions of module m need (jit_module field). */
+uint32_t jit_call_area_size(const fe_module *m);
 /* Frees the scratch arrays of a function's lowering (after an error). */
 void jit_func_release(struct jit_func *f);
 

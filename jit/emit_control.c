@@ -515,9 +515,9 @@ static void emit_prologue(jit_func *f) {
 }
 
 /* The results area callees with 4 or more results write into: sized for
- * the largest function type of the module, allocated once per function. */
-static uint32_t scan_call_area(jit_func *f) {
-  const fe_module *m = f->jm->m;
+ * the largest such function type of the module (computed once per
+ * partition), allocated once per function. */
+uint32_t jit_call_area_size(const fe_module *m) {
   uint32_t size = 0;
   for (uint32_t t = 0; t < m->ntypes; t++) {
     const fe_type *ft = &m->types[t];
@@ -778,7 +778,7 @@ void jit_emit_function(jit_module *jm, uint32_t index) {
   f->r = (fe_reader){m->bytes, m->bytes + fn->code.off,
                      m->bytes + fn->code.off + fn->code.len, &jm->ec,
                      FE_E_UNEXPECTED_END_SECTION};
-  f->call_area_size = scan_call_area(f);
+  f->call_area_size = jm->call_area_size;
   emit_prologue(f);
   jit_ctrl *c = push_ctrl(f, JIT_FUNC);
   c->results = fe_func_results(f->type);
