@@ -86,32 +86,32 @@ def run_one(kiln, suite, wast, timeout):
     return wast, res
 
 
-def read_failures(path):
-    out = {}
+def list_entries(path):
+    """The entries of an expected-* list: its lines but blanks and comments
+    (none if the file does not exist)."""
     if not os.path.exists(path):
-        return out
+        return
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
-            if not line.strip() or line.startswith("#"):
-                continue
-            key, _, reason = line.partition(" ")
-            out[key] = reason
+            if line.strip() and not line.startswith("#"):
+                yield line
+
+
+def read_failures(path):
+    out = {}
+    for line in list_entries(path):
+        key, _, reason = line.partition(" ")
+        out[key] = reason
     return out
 
 
 def read_skips(path):
     out = {}
-    if not os.path.exists(path):
-        return out
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line.strip() or line.startswith("#"):
-                continue
-            wast, _, rest = line.partition(": ")
-            count, _, reason = rest.partition(" ")
-            out[(wast, reason)] = int(count)
+    for line in list_entries(path):
+        wast, _, rest = line.partition(": ")
+        count, _, reason = rest.partition(" ")
+        out[(wast, reason)] = int(count)
     return out
 
 
