@@ -146,6 +146,18 @@ static void init_tbaa(jit_module *jm) {
   }
 }
 
+/* {"branch_weights", 2000, 1}: the first successor is the likely one (the
+ * weights clang gives __builtin_expect). */
+static void init_prof(jit_module *jm) {
+  LLVMContextRef c = jm->ctx;
+  jm->prof_kind = LLVMGetMDKindIDInContext(c, "prof", 4);
+  LLVMTypeRef i32 = LLVMInt32TypeInContext(c);
+  LLVMMetadataRef ops[3] = {LLVMMDStringInContext2(c, "branch_weights", 14),
+                            LLVMValueAsMetadata(LLVMConstInt(i32, 2000, 0)),
+                            LLVMValueAsMetadata(LLVMConstInt(i32, 1, 0))};
+  jm->prof_likely_first = LLVMMetadataAsValue(c, LLVMMDNodeInContext2(c, ops, 3));
+}
+
 LLVMValueRef jit_tag(jit_module *jm, LLVMValueRef access, jit_alias cls) {
   LLVMSetMetadata(access, jm->tbaa_kind, LLVMMetadataAsValue(jm->ctx, jm->tbaa[cls]));
   return access;
@@ -169,6 +181,7 @@ static void init_types(jit_module *jm) {
   /* frame pointers everywhere: trap backtraces walk them (docs/jit.md) */
   jm->a_frame_pointer = LLVMCreateStringAttribute(c, "frame-pointer", 13, "all", 3);
   init_tbaa(jm);
+  init_prof(jm);
 }
 
 /* Declares the functions [first, last) of this partition. */
@@ -186,6 +199,43 @@ static void declare_functions(jit_module *jm, uint32_t first, uint32_t last) {
   }
 }
 
+static bool run_passes(jit_module *jm, LLVMTargetMachineRef tm, const char *passes,
+                       char *err, size_t errlen) {
+  LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+  LLVMErrorRef e = LLVMRunPasses(jm->mod, passes, tm, po);
+  LLVMDisposePassBuilderOptions(po);
+  if (e) {
+    char *em = LLVMGetErrorMessage(e);
+    snprintf(err, errlen, "LLVM passes failed (%s): %s", passes, em);
+    LLVMDisposeErrorMessage(em);
+    return false;
+  }
+  return true;
+}
+
+/* The pass pipeline.  From O2 on, loops are first brought into canonical
+ * form (SSA, rotated, loop-invariant loads such as a memory's length
+ * hoisted, induction variables widened), their latches made fit for IRCE
+ * (jit/loops.c), and IRCE splits out main loops without bounds checks
+ * before the standard pipeline runs, whose vectorizer can then work on
+ * them. */
+static bool optimize(jit_module *jm, LLVMTargetMachineRef tm, unsigned opt, char *err,
+                     size_t errlen) {
+  char passes[64];
+  snprintf(passes, sizeof passes, "default<O%u>", opt > 3 ? 3 : opt);
+  if (opt < 2)
+    return run_passes(jm, tm, passes, err, errlen);
+  static const char canonical_loops[] =
+      "function(sroa,early-cse<memssa>,simplifycfg,instcombine<no-verify-fixpoint>,loop-simplify,lcssa,"
+      "loop-mssa(loop-rotate,licm),simplifycfg,instcombine<no-verify-fixpoint>,loop-simplify,lcssa,"
+      "loop(indvars))";
+  if (!run_passes(jm, tm, canonical_loops, err, errlen))
+    return false;
+  jit_canonicalize_latches(jm->mod);
+  snprintf(passes, sizeof passes, "function(irce),default<O%u>", opt > 3 ? 3 : opt);
+  return run_passes(jm, tm, passes, err, errlen);
+}
+
 static bool emit_object(jit_module *jm, LLVMTargetMachineRef tm, unsigned opt,
                         jit_object *out, char *err, size_t errlen) {
   char *msg = NULL;
@@ -195,17 +245,8 @@ static bool emit_object(jit_module *jm, LLVMTargetMachineRef tm, unsigned opt,
     return false;
   }
   LLVMDisposeMessage(msg);
-  char passes[32];
-  snprintf(passes, sizeof passes, "default<O%u>", opt > 3 ? 3 : opt);
-  LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-  LLVMErrorRef e = LLVMRunPasses(jm->mod, passes, tm, po);
-  LLVMDisposePassBuilderOptions(po);
-  if (e) {
-    char *em = LLVMGetErrorMessage(e);
-    snprintf(err, errlen, "LLVM passes failed: %s", em);
-    LLVMDisposeErrorMessage(em);
+  if (!optimize(jm, tm, opt, err, errlen))
     return false;
-  }
   LLVMMemoryBufferRef buf = NULL;
   if (LLVMTargetMachineEmitToMemoryBuffer(tm, jm->mod, LLVMObjectFile, &msg, &buf)) {
     snprintf(err, errlen, "LLVM could not emit an object: %s", msg ? msg : "?");

@@ -57,7 +57,16 @@ typedef struct jit_module {
    * memory (docs/jit.md). */
   unsigned tbaa_kind;
   LLVMMetadataRef tbaa[4];
+  /* Branch weights of a bounds check: the in-bounds successor is hot
+   * (loop passes such as IRCE only version loops around likely checks). */
+  unsigned prof_kind;
+  LLVMValueRef prof_likely_first;
 } jit_module;
+
+/* Rewrites loop latches `icmp eq|ne iv.next, C` with a constant start and
+ * stride into the unsigned inequality IRCE needs, where that is the same
+ * test (jit/loops.c); returns how many it rewrote. */
+unsigned jit_canonicalize_latches(LLVMModuleRef mod);
 
 /* Alias classes of the memory generated code touches. */
 typedef enum jit_alias {
@@ -147,6 +156,11 @@ static inline LLVMValueRef jit_top(jit_func *f) { return f->stack[f->sp - 1]; }
 LLVMBasicBlockRef jit_trap_block(jit_func *f, vm_trap_code code);
 /* Branches to the trap block when cond is true; continues otherwise. */
 void jit_trap_if(jit_func *f, LLVMValueRef cond, vm_trap_code code);
+/* Continues when `ok` holds, traps with `code` otherwise: `br ok, cont,
+ * trap` with the continuation weighted hot.  The form of a range check
+ * that LLVM's IRCE recognizes (`icmp ult index, length`, hot successor
+ * first), used for the bounds checks of linear memory. */
+void jit_ok_if(jit_func *f, LLVMValueRef ok, vm_trap_code code);
 /* Loads a field of vmctx at byte offset `off`, of LLVM type `type`. */
 LLVMValueRef jit_load_vmctx(jit_func *f, uint32_t off, LLVMTypeRef type,
                             const char *name);

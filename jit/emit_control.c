@@ -82,6 +82,14 @@ void jit_trap_if(jit_func *f, LLVMValueRef cond, vm_trap_code code) {
   LLVMPositionBuilderAtEnd(f->b, ok);
 }
 
+void jit_ok_if(jit_func *f, LLVMValueRef ok, vm_trap_code code) {
+  LLVMBasicBlockRef trap = jit_trap_block(f, code);
+  LLVMBasicBlockRef cont = LLVMAppendBasicBlockInContext(f->jm->ctx, f->fn, "ok");
+  LLVMValueRef br = LLVMBuildCondBr(f->b, ok, cont, trap);
+  LLVMSetMetadata(br, f->jm->prof_kind, f->jm->prof_likely_first);
+  LLVMPositionBuilderAtEnd(f->b, cont);
+}
+
 /* ------------------------------------------------------------------------
  * Control frames
  * ---------------------------------------------------------------------- */

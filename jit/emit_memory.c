@@ -1,12 +1,14 @@
 /* jit/emit_memory.c — loads, stores, memory.size and memory.grow.
  *
- * Every access is bounds-checked explicitly for now: `addr + offset + size
- * <= length` with 64-bit arithmetic (a 32-bit address plus a 32-bit offset
+ * Every access is bounds-checked explicitly: `addr + offset + size <=
+ * length` with 64-bit arithmetic (a 32-bit address plus a 32-bit offset
  * cannot overflow it; for 64-bit memories an offset+size beyond 2^64 traps
  * always).  A trapping access is a branch to a call of the trap builtin,
- * which reads memory in LLVM's model, so no earlier store can be moved past
- * it — the ordering question of docs/jit.md does not arise.  Guard pages for
- * 32-bit memories, which drop the check, are the planned optimization.
+ * which reads memory in LLVM's model, so no store before it can be moved
+ * past it and none after it before it: traps are exact (docs/jit.md).
+ * For 32-bit memories the check is in the form LLVM's loop passes can
+ * split off a loop (IRCE, multi-exit vectorization; jit/loops.c), so loops
+ * run check-free on the iterations that provably stay in bounds.
  * Accesses use alignment 1: Wasm's alignment is a hint.
  */
 #include "emit.h"
@@ -57,6 +59,18 @@ static LLVMValueRef memory_length(jit_func *f, LLVMValueRef rec) {
                  JIT_ALIAS_VM);
 }
 
+/* max(x - k, 0) for unsigned 64-bit x. */
+static LLVMValueRef usub_sat(jit_func *f, LLVMValueRef x, uint64_t k) {
+  jit_module *jm = f->jm;
+  if (k == 0)
+    return x;
+  LLVMTypeRef ty = LLVMFunctionType(jm->t_i64, (LLVMTypeRef[]){jm->t_i64, jm->t_i64}, 2, 0);
+  unsigned id = LLVMLookupIntrinsicID("llvm.usub.sat", 13);
+  LLVMValueRef fn = LLVMGetIntrinsicDeclaration(jm->mod, id, (LLVMTypeRef[]){jm->t_i64}, 1);
+  LLVMValueRef args[2] = {x, LLVMConstInt(jm->t_i64, k, 0)};
+  return LLVMBuildCall2(f->b, ty, fn, args, 2, "limit");
+}
+
 /* The checked address of a `size`-byte access at addr + a.offset. */
 static LLVMValueRef effective_address(jit_func *f, memarg a, LLVMValueRef addr,
                                       unsigned size) {
@@ -73,10 +87,14 @@ static LLVMValueRef effective_address(jit_func *f, memarg a, LLVMValueRef addr,
     LLVMBasicBlockRef dead = LLVMAppendBasicBlockInContext(jm->ctx, f->fn, "dead");
     LLVMPositionBuilderAtEnd(f->b, dead);
   } else if (!is64) {
-    /* a 32-bit address plus a 32-bit offset plus the size cannot overflow
-     * 64 bits: one compare of the access's end with the length */
-    LLVMValueRef last = LLVMBuildAdd(f->b, a64, LLVMConstInt(jm->t_i64, end, 0), "");
-    jit_trap_if(f, LLVMBuildICmp(f->b, LLVMIntUGT, last, len, ""), VM_TRAP_MEMORY_OOB);
+    /* in bounds iff addr + offset + size - 1 < length (a 32-bit address
+     * plus a 32-bit offset cannot overflow 64 bits), written as one
+     * compare of the address itself with a limit, `addr < length -
+     * (offset + size - 1)` (0 when the length is shorter): the form of
+     * range check IRCE recognizes when addr is an induction variable, the
+     * limit being loop-invariant (jit/loops.c) */
+    LLVMValueRef limit = usub_sat(f, len, end - 1);
+    jit_ok_if(f, LLVMBuildICmp(f->b, LLVMIntULT, a64, limit, "inbounds"), VM_TRAP_MEMORY_OOB);
   } else {
     LLVMValueRef endv = LLVMConstInt(jm->t_i64, end, 0);
     LLVMValueRef short_mem = LLVMBuildICmp(f->b, LLVMIntULT, len, endv, "");

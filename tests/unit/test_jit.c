@@ -279,12 +279,122 @@ static void test_partitions(void **state) {
   unload(&l);
 }
 
+static uint64_t call_u64(loaded *l, uint32_t f, uint64_t a) {
+  uint64_t v[4][2];
+  assert_int_equal(call(l, f, a, 0, v), VM_TRAP_NONE);
+  return v[0][0];
+}
+
+/* Loops whose bounds checks IRCE splits off (jit/loops.c, compiled at O2
+ * here): out of bounds, they trap at the iteration the Wasm semantics say,
+ * with exactly the stores before it done. */
+static void test_exact_traps(void **state) {
+  (void)state;
+  enum { FILL_NE, FILL_EQ, STORE_THEN_LOAD, AXPY, LOAD8, LOAD64, CLEAR, STORE_F64, FILL_NE_HI,
+         AXPY_HI };
+  enum { END = 65536 };
+  loaded l;
+  load(&l, "exact_traps");
+  uint64_t v[4][2];
+
+  /* in bounds: all 1024 words written */
+  assert_int_equal(call(&l, FILL_NE, 1000, 0, v), VM_TRAP_NONE);
+  assert_int_equal(call_u64(&l, LOAD64, 1000 + 4092) & 0xffffffff, 4093);
+  /* i32 stores at dst + i, i = 0, 4, ...: the last in bounds is i = 396 */
+  assert_int_equal(call(&l, CLEAR, 0, 0, v), VM_TRAP_NONE);
+  assert_int_equal(call(&l, FILL_NE, END - 400, 0, v), VM_TRAP_MEMORY_OOB);
+  assert_int_equal(call_u64(&l, LOAD64, END - 8) >> 32, 397);
+  assert_int_equal(call_u64(&l, LOAD64, END - 400) & 0xffffffff, 1);
+  assert_int_equal(call_i32(&l, LOAD8, END - 401, 0), 0);
+  /* a misaligned start: the store at i = 396 would cross the end */
+  assert_int_equal(call(&l, CLEAR, 0, 0, v), VM_TRAP_NONE);
+  assert_int_equal(call(&l, FILL_NE, END - 398, 0, v), VM_TRAP_MEMORY_OOB);
+  assert_int_equal(call_u64(&l, LOAD64, END - 10) >> 32, 393);
+  for (uint32_t a = END - 2; a < END; a++)
+    assert_int_equal(call_i32(&l, LOAD8, a, 0), 0);
+
+  /* i64 stores of -1, i = 0, 8, ..., exit on i == 8000: 100 fit */
+  assert_int_equal(call(&l, CLEAR, 0, 0, v), VM_TRAP_NONE);
+  assert_int_equal(call(&l, FILL_EQ, END - 804, 0, v), VM_TRAP_MEMORY_OOB);
+  assert_int_equal(call_u64(&l, LOAD64, END - 804), UINT64_MAX);
+  assert_int_equal(call_u64(&l, LOAD64, END - 12), UINT64_MAX);
+  for (uint32_t a = END - 4; a < END; a++)
+    assert_int_equal(call_i32(&l, LOAD8, a, 0), 0);
+  assert_int_equal(call(&l, FILL_EQ, 100, 0, v), VM_TRAP_NONE);
+  assert_int_equal(call_u64(&l, LOAD64, 100 + 7992), UINT64_MAX);
+  assert_int_equal(call_i32(&l, LOAD8, 100 + 8000, 0), 0);
+
+  /* the load of iteration 500 traps after that iteration's store */
+  assert_int_equal(call(&l, CLEAR, 0, 0, v), VM_TRAP_NONE);
+  assert_int_equal(call(&l, STORE_THEN_LOAD, 0, END - 500, v), VM_TRAP_MEMORY_OOB);
+  assert_int_equal(call_i32(&l, LOAD8, 500, 0), 0xab);
+  assert_int_equal(call_i32(&l, LOAD8, 501, 0), 0);
+  /* in bounds, the sum of what was read: a's stores land in b's range */
+  assert_int_equal(call(&l, CLEAR, 0, 0, v), VM_TRAP_NONE);
+  assert_int_equal(call_i32(&l, STORE_THEN_LOAD, 10, 0), 990 * 0xab);
+
+  /* c[j] += k * b[j] for 192 doubles, then running off the end at c */
+  assert_int_equal(call(&l, CLEAR, 0, 0, v), VM_TRAP_NONE);
+  for (uint32_t j = 0; j < 192; j++) {
+    double x = j + 0.5;
+    uint64_t bits;
+    memcpy(&bits, &x, 8);
+    assert_int_equal(call(&l, STORE_F64, 4096 + 8 * j, bits, v), VM_TRAP_NONE);
+  }
+  double two = 2.0;
+  uint64_t two_bits;
+  memcpy(&two_bits, &two, 8);
+  assert_int_equal(call(&l, AXPY, 0, 4096, v), VM_TRAP_NONE); /* k = 0 */
+  uint64_t args[4][2] = {{0}, {4096}, {two_bits}};
+  vm_trap_info t;
+  assert_true(vm_invoke(vm_instance_func(l.inst, AXPY), args, &t));
+  for (uint32_t j = 0; j < 192; j++) {
+    uint64_t bits = call_u64(&l, LOAD64, 8 * j);
+    double x;
+    memcpy(&x, &bits, 8);
+    assert_true(x == 2.0 * (j + 0.5));
+  }
+  /* c at END - 1000: 125 doubles fit, so iteration 41 (j = 984) does its
+   * first two and traps on the third (at 1000) */
+  uint64_t args2[4][2] = {{END - 1000}, {4096}, {two_bits}};
+  assert_false(vm_invoke(vm_instance_func(l.inst, AXPY), args2, &t));
+  assert_int_equal(t.code, VM_TRAP_MEMORY_OOB);
+  uint64_t last = call_u64(&l, LOAD64, END - 8);
+  double x;
+  memcpy(&x, &last, 8);
+  assert_true(x == 2.0 * (124 + 0.5));
+  assert_int_equal(call_i32(&l, LOAD8, END - 1001, 0), 0);
+
+  /* the same with constant bases, the loops LLVM vectorizes once split */
+  assert_int_equal(call(&l, CLEAR, 0, 0, v), VM_TRAP_NONE);
+  assert_int_equal(call(&l, FILL_NE_HI, 0, 0, v), VM_TRAP_MEMORY_OOB);
+  assert_int_equal(call_u64(&l, LOAD64, END - 8) >> 32, 397);
+  assert_int_equal(call_u64(&l, LOAD64, END - 400) & 0xffffffff, 1);
+  assert_int_equal(call_i32(&l, LOAD8, END - 401, 0), 0);
+  assert_int_equal(call(&l, CLEAR, 0, 0, v), VM_TRAP_NONE);
+  for (uint32_t j = 0; j < 192; j++) {
+    double y = j + 0.5;
+    uint64_t bits;
+    memcpy(&bits, &y, 8);
+    assert_int_equal(call(&l, STORE_F64, 4096 + 8 * j, bits, v), VM_TRAP_NONE);
+  }
+  assert_int_equal(call(&l, AXPY_HI, two_bits, 0, v), VM_TRAP_MEMORY_OOB);
+  for (uint32_t j = 0; j < 125; j++) {
+    uint64_t bits = call_u64(&l, LOAD64, END - 1000 + 8 * j);
+    memcpy(&x, &bits, 8);
+    assert_true(x == 2.0 * (j + 0.5));
+  }
+  assert_int_equal(call_i32(&l, LOAD8, END - 1001, 0), 0);
+  unload(&l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basics),
       cmocka_unit_test(test_instance),
       cmocka_unit_test(test_host_calls),
       cmocka_unit_test(test_partitions),
+      cmocka_unit_test(test_exact_traps),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
