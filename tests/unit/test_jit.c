@@ -285,6 +285,19 @@ static uint64_t call_u64(loaded *l, uint32_t f, uint64_t a) {
   return v[0][0];
 }
 
+/* exact_traps: zeroes memory, then b[j] = j + 0.5 for 192 doubles at 4096. */
+static void clear_and_fill_b(loaded *l) {
+  enum { CLEAR = 6, STORE_F64 = 7 };
+  uint64_t v[4][2];
+  assert_int_equal(call(l, CLEAR, 0, 0, v), VM_TRAP_NONE);
+  for (uint32_t j = 0; j < 192; j++) {
+    double x = j + 0.5;
+    uint64_t bits;
+    memcpy(&bits, &x, 8);
+    assert_int_equal(call(l, STORE_F64, 4096 + 8 * j, bits, v), VM_TRAP_NONE);
+  }
+}
+
 /* Loops whose bounds checks IRCE splits off (jit/loops.c, compiled at O2
  * here): out of bounds, they trap at the iteration the Wasm semantics say,
  * with exactly the stores before it done. */
@@ -334,13 +347,7 @@ static void test_exact_traps(void **state) {
   assert_int_equal(call_i32(&l, STORE_THEN_LOAD, 10, 0), 990 * 0xab);
 
   /* c[j] += k * b[j] for 192 doubles, then running off the end at c */
-  assert_int_equal(call(&l, CLEAR, 0, 0, v), VM_TRAP_NONE);
-  for (uint32_t j = 0; j < 192; j++) {
-    double x = j + 0.5;
-    uint64_t bits;
-    memcpy(&bits, &x, 8);
-    assert_int_equal(call(&l, STORE_F64, 4096 + 8 * j, bits, v), VM_TRAP_NONE);
-  }
+  clear_and_fill_b(&l);
   double two = 2.0;
   uint64_t two_bits;
   memcpy(&two_bits, &two, 8);
@@ -371,13 +378,7 @@ static void test_exact_traps(void **state) {
   assert_int_equal(call_u64(&l, LOAD64, END - 8) >> 32, 397);
   assert_int_equal(call_u64(&l, LOAD64, END - 400) & 0xffffffff, 1);
   assert_int_equal(call_i32(&l, LOAD8, END - 401, 0), 0);
-  assert_int_equal(call(&l, CLEAR, 0, 0, v), VM_TRAP_NONE);
-  for (uint32_t j = 0; j < 192; j++) {
-    double y = j + 0.5;
-    uint64_t bits;
-    memcpy(&bits, &y, 8);
-    assert_int_equal(call(&l, STORE_F64, 4096 + 8 * j, bits, v), VM_TRAP_NONE);
-  }
+  clear_and_fill_b(&l);
   assert_int_equal(call(&l, AXPY_HI, two_bits, 0, v), VM_TRAP_MEMORY_OOB);
   for (uint32_t j = 0; j < 125; j++) {
     uint64_t bits = call_u64(&l, LOAD64, END - 1000 + 8 * j);
