@@ -22,6 +22,7 @@
 
 #include "kiln.h"
 #include "wasm.h"
+#include "wasm_writer.h"
 
 /* ------------------------------------------------------------------------
  * Helpers
@@ -671,62 +672,8 @@ static void test_vec_pointers(void **state) {
 }
 
 /* ------------------------------------------------------------------------
- * A module writer
+ * Modules written with wasm_writer.h
  * ---------------------------------------------------------------------- */
-
-typedef struct buf {
-  uint8_t *p;
-  size_t n, cap;
-} buf;
-
-static void put(buf *b, uint8_t byte) {
-  if (b->n == b->cap) {
-    b->cap = b->cap ? b->cap * 2 : 256;
-    b->p = realloc(b->p, b->cap);
-    assert_non_null(b->p);
-  }
-  b->p[b->n++] = byte;
-}
-
-static void put_uleb(buf *b, uint64_t v) {
-  do {
-    uint8_t byte = v & 0x7f;
-    v >>= 7;
-    put(b, byte | (v ? 0x80 : 0));
-  } while (v);
-}
-
-/* Bytes given as a list of ints (-1 ends it). */
-static void put_list(buf *b, const int *bytes) {
-  for (; *bytes >= 0; bytes++)
-    put(b, (uint8_t)*bytes);
-}
-#define PUT(b, ...) put_list((b), (const int[]){__VA_ARGS__, -1})
-
-static void put_name(buf *b, const char *s) {
-  put_uleb(b, strlen(s));
-  for (; *s; s++)
-    put(b, (uint8_t)*s);
-}
-
-/* Appends section `id` holding `count` entries from `body`; frees body. */
-static void put_section(buf *m, uint8_t id, uint32_t count, buf *body) {
-  buf s = {0};
-  put_uleb(&s, count);
-  for (size_t i = 0; i < body->n; i++)
-    put(&s, body->p[i]);
-  put(m, id);
-  put_uleb(m, s.n);
-  for (size_t i = 0; i < s.n; i++)
-    put(m, s.p[i]);
-  free(s.p);
-  free(body->p);
-  *body = (buf){0};
-}
-
-static void put_header(buf *m) {
-  PUT(m, 0, 'a', 's', 'm', 1, 0, 0, 0);
-}
 
 /* Value type and heap type codes. */
 enum {
@@ -768,81 +715,81 @@ enum {
  *          "t64" table 1, "mem" memory 2, "m64" memory 1, "glob" global 3,
  *          "gr" global 1, "tag" tag 1, "etag" tag 0
  */
-static void build_module(buf *m) {
-  buf s = {0};
-  put_header(m);
+static void build_module(wbuf *m) {
+  wbuf s = {0};
+  wb_header(m);
 
-  PUT(&s, 0x60, 2, I32, I64, 1, F32);
-  PUT(&s, 0x60, 0, 0);
-  PUT(&s, 0x60, 1, I32, 0);
-  PUT(&s, 0x5f, 1, I32, 1);
-  PUT(&s, 0x60, 2, REFNULL, 3, V128, 1, REF, 0);
-  put_section(m, 1, 5, &s);
-
-  /* clang-format off */
-  put_name(&s, "env"); put_name(&s, "f");   PUT(&s, 0x00, 0);
-  put_name(&s, "env"); put_name(&s, "h");   PUT(&s, 0x00, 4);
-  put_name(&s, "env"); put_name(&s, "t");   PUT(&s, 0x01, FUNCREF, 0x01, 1, 10);
-  put_name(&s, "env"); put_name(&s, "m");   PUT(&s, 0x02, 0x00, 1);
-  put_name(&s, "env"); put_name(&s, "g");   PUT(&s, 0x03, I64, 1);
-  put_name(&s, "env"); put_name(&s, "e");   PUT(&s, 0x04, 0, 2);
-  put_name(&s, "env"); put_name(&s, "m64"); PUT(&s, 0x02, 0x05, 3);
-  put_uleb(&s, (uint64_t)1 << 32);
-  put_name(&s, "env"); put_name(&s, "t64"); PUT(&s, 0x01, REFNULL, 3, 0x05, 0, 100);
-  put_name(&s, "env"); put_name(&s, "gr");  PUT(&s, 0x03, REF, 4, 0);
-  put_name(&s, "env"); put_name(&s, "v");   PUT(&s, 0x03, V128, 0);
-  put_section(m, 2, 10, &s);
-  /* clang-format on */
-
-  PUT(&s, 1, 0);
-  put_section(m, 3, 2, &s); /* functions */
-  PUT(&s, EXTERNREF, 0x00, 2);
-  put_section(m, 4, 1, &s); /* tables */
-  PUT(&s, 0x01, 0, 1);
-  put_section(m, 5, 1, &s); /* memories */
-  PUT(&s, 0, 2);
-  put_section(m, 13, 1, &s); /* tags */
-  PUT(&s, F64, 1, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b);
-  put_section(m, 6, 1, &s); /* globals */
+  WB(&s, 0x60, 2, I32, I64, 1, F32);
+  WB(&s, 0x60, 0, 0);
+  WB(&s, 0x60, 1, I32, 0);
+  WB(&s, 0x5f, 1, I32, 1);
+  WB(&s, 0x60, 2, REFNULL, 3, V128, 1, REF, 0);
+  wb_vec_section(m, 1, 5, &s);
 
   /* clang-format off */
-  put_name(&s, "f1");   PUT(&s, 0x00, 2);
-  put_name(&s, "f2");   PUT(&s, 0x00, 3);
-  put_name(&s, "fi");   PUT(&s, 0x00, 0);
-  put_name(&s, "tab");  PUT(&s, 0x01, 2);
-  put_name(&s, "t64");  PUT(&s, 0x01, 1);
-  put_name(&s, "mem");  PUT(&s, 0x02, 2);
-  put_name(&s, "m64");  PUT(&s, 0x02, 1);
-  put_name(&s, "glob"); PUT(&s, 0x03, 3);
-  put_name(&s, "gr");   PUT(&s, 0x03, 1);
-  put_name(&s, "tag");  PUT(&s, 0x04, 1);
-  put_name(&s, "etag"); PUT(&s, 0x04, 0);
-  put_section(m, 7, 11, &s);
+  wb_name(&s, "env"); wb_name(&s, "f");   WB(&s, 0x00, 0);
+  wb_name(&s, "env"); wb_name(&s, "h");   WB(&s, 0x00, 4);
+  wb_name(&s, "env"); wb_name(&s, "t");   WB(&s, 0x01, FUNCREF, 0x01, 1, 10);
+  wb_name(&s, "env"); wb_name(&s, "m");   WB(&s, 0x02, 0x00, 1);
+  wb_name(&s, "env"); wb_name(&s, "g");   WB(&s, 0x03, I64, 1);
+  wb_name(&s, "env"); wb_name(&s, "e");   WB(&s, 0x04, 0, 2);
+  wb_name(&s, "env"); wb_name(&s, "m64"); WB(&s, 0x02, 0x05, 3);
+  wb_uleb(&s, (uint64_t)1 << 32);
+  wb_name(&s, "env"); wb_name(&s, "t64"); WB(&s, 0x01, REFNULL, 3, 0x05, 0, 100);
+  wb_name(&s, "env"); wb_name(&s, "gr");  WB(&s, 0x03, REF, 4, 0);
+  wb_name(&s, "env"); wb_name(&s, "v");   WB(&s, 0x03, V128, 0);
+  wb_vec_section(m, 2, 10, &s);
   /* clang-format on */
 
-  PUT(&s, 2, 0, 0x0b);       /* func 2: end */
-  PUT(&s, 3, 0, 0x00, 0x0b); /* func 3: unreachable end */
-  put_section(m, 10, 2, &s);
+  WB(&s, 1, 0);
+  wb_vec_section(m, 3, 2, &s); /* functions */
+  WB(&s, EXTERNREF, 0x00, 2);
+  wb_vec_section(m, 4, 1, &s); /* tables */
+  WB(&s, 0x01, 0, 1);
+  wb_vec_section(m, 5, 1, &s); /* memories */
+  WB(&s, 0, 2);
+  wb_vec_section(m, 13, 1, &s); /* tags */
+  WB(&s, F64, 1, 0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b);
+  wb_vec_section(m, 6, 1, &s); /* globals */
+
+  /* clang-format off */
+  wb_name(&s, "f1");   WB(&s, 0x00, 2);
+  wb_name(&s, "f2");   WB(&s, 0x00, 3);
+  wb_name(&s, "fi");   WB(&s, 0x00, 0);
+  wb_name(&s, "tab");  WB(&s, 0x01, 2);
+  wb_name(&s, "t64");  WB(&s, 0x01, 1);
+  wb_name(&s, "mem");  WB(&s, 0x02, 2);
+  wb_name(&s, "m64");  WB(&s, 0x02, 1);
+  wb_name(&s, "glob"); WB(&s, 0x03, 3);
+  wb_name(&s, "gr");   WB(&s, 0x03, 1);
+  wb_name(&s, "tag");  WB(&s, 0x04, 1);
+  wb_name(&s, "etag"); WB(&s, 0x04, 0);
+  wb_vec_section(m, 7, 11, &s);
+  /* clang-format on */
+
+  WB(&s, 2, 0, 0x0b);       /* func 2: end */
+  WB(&s, 3, 0, 0x00, 0x0b); /* func 3: unreachable end */
+  wb_vec_section(m, 10, 2, &s);
 }
 
 /* A module importing one function of type (func (param i32 i64) (result
  * f32)), alone in its rec group or (rec_pair) in a group of two. */
-static void build_importer(buf *m, bool rec_pair) {
-  buf s = {0};
-  put_header(m);
+static void build_importer(wbuf *m, bool rec_pair) {
+  wbuf s = {0};
+  wb_header(m);
   if (rec_pair) {
-    PUT(&s, 0x4e, 2, 0x60, 2, I32, I64, 1, F32, 0x60, 0, 0);
+    WB(&s, 0x4e, 2, 0x60, 2, I32, I64, 1, F32, 0x60, 0, 0);
   } else {
-    PUT(&s, 0x60, 2, I32, I64, 1, F32);
+    WB(&s, 0x60, 2, I32, I64, 1, F32);
   }
-  put_section(m, 1, 1, &s);
-  put_name(&s, "x");
-  put_name(&s, "y");
-  PUT(&s, 0x00, 0);
-  put_section(m, 2, 1, &s);
+  wb_vec_section(m, 1, 1, &s);
+  wb_name(&s, "x");
+  wb_name(&s, "y");
+  WB(&s, 0x00, 0);
+  wb_vec_section(m, 2, 1, &s);
 }
 
-static wasm_module_t *module_from(wasm_store_t *store, const buf *b) {
+static wasm_module_t *module_from(wasm_store_t *store, const wbuf *b) {
   wasm_byte_vec_t bytes;
   wasm_byte_vec_new(&bytes, b->n, (const wasm_byte_t *)b->p);
   wasm_module_t *mod = wasm_module_new(store, &bytes);
@@ -879,7 +826,7 @@ static void test_module_imports(void **state) {
   (void)state;
   wasm_engine_t *engine = wasm_engine_new();
   wasm_store_t *store = wasm_store_new(engine);
-  buf b = {0};
+  wbuf b = {0};
   build_module(&b);
   assert_true(
       wasm_module_validate(store, &(wasm_byte_vec_t){b.n, (wasm_byte_t *)b.p}));
@@ -1025,7 +972,7 @@ static void test_module_exports(void **state) {
   (void)state;
   wasm_engine_t *engine = wasm_engine_new();
   wasm_store_t *store = wasm_store_new(engine);
-  buf b = {0};
+  wbuf b = {0};
   build_module(&b);
   wasm_module_t *mod = module_from(store, &b);
   assert_non_null(mod);
@@ -1136,7 +1083,7 @@ static void test_module_type_identity(void **state) {
   (void)state;
   wasm_engine_t *engine = wasm_engine_new();
   wasm_store_t *store = wasm_store_new(engine);
-  buf a = {0}, b = {0}, c = {0};
+  wbuf a = {0}, b = {0}, c = {0};
   build_module(&a);
   build_importer(&b, false);
   build_importer(&c, true);
@@ -1198,14 +1145,14 @@ static void test_module_invalid(void **state) {
   assert_true(strlen(d.message) > 0);
 
   /* Invalid: (func (result i32)) with an empty body. */
-  buf m = {0}, s = {0};
-  put_header(&m);
-  PUT(&s, 0x60, 0, 1, I32);
-  put_section(&m, 1, 1, &s);
-  PUT(&s, 0);
-  put_section(&m, 3, 1, &s);
-  PUT(&s, 2, 0, 0x0b);
-  put_section(&m, 10, 1, &s);
+  wbuf m = {0}, s = {0};
+  wb_header(&m);
+  WB(&s, 0x60, 0, 1, I32);
+  wb_vec_section(&m, 1, 1, &s);
+  WB(&s, 0);
+  wb_vec_section(&m, 3, 1, &s);
+  WB(&s, 2, 0, 0x0b);
+  wb_vec_section(&m, 10, 1, &s);
   assert_null(module_from(store, &m));
   assert_null(kiln_module_new_ex(engine, m.p, m.n, &d));
   assert_int_equal(d.kind, KILN_DIAG_INVALID);
@@ -1223,7 +1170,7 @@ static void test_module_invalid(void **state) {
   assert_null(wasm_module_new(NULL, &bytes));
 
   /* A valid module clears the diagnostic. */
-  buf ok = {0};
+  wbuf ok = {0};
   build_importer(&ok, false);
   memset(&d, 0x55, sizeof d);
   wasm_module_t *mod = kiln_module_new_ex(engine, ok.p, ok.n, &d);
@@ -1247,7 +1194,7 @@ static void test_module_handles(void **state) {
   wasm_store_t *store = wasm_store_new(engine);
   wasm_store_t *store2 = wasm_store_new(engine);
   wasm_store_t *foreign = wasm_store_new(other);
-  buf b = {0};
+  wbuf b = {0};
   build_importer(&b, false);
   wasm_module_t *mod = module_from(store, &b);
   wasm_module_t *again = module_from(store, &b);
@@ -1338,7 +1285,7 @@ static void test_module_threads(void **state) {
   (void)state;
   wasm_engine_t *engine = wasm_engine_new();
   wasm_store_t *store = wasm_store_new(engine);
-  buf b = {0};
+  wbuf b = {0};
   build_module(&b);
   wasm_module_t *mod = module_from(store, &b);
   assert_non_null(mod);

@@ -16,65 +16,25 @@
 
 #include "frontend/module.h"
 #include "frontend/types.h"
+#include "wasm_writer.h"
 
 /* ------------------------------------------------------------------------
- * A tiny module writer
+ * Module helpers
  * ---------------------------------------------------------------------- */
 
-typedef struct buf {
-  uint8_t *p;
-  size_t n, cap;
-} buf;
-
-static void put(buf *b, uint8_t byte) {
-  if (b->n == b->cap) {
-    b->cap = b->cap ? b->cap * 2 : 256;
-    b->p = realloc(b->p, b->cap);
-    assert_non_null(b->p);
-  }
-  b->p[b->n++] = byte;
-}
-
-static void put_uleb(buf *b, uint64_t v) {
-  do {
-    uint8_t byte = v & 0x7f;
-    v >>= 7;
-    put(b, byte | (v ? 0x80 : 0));
-  } while (v);
-}
-
-static void put_bytes(buf *b, const void *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    put(b, ((const uint8_t *)s)[i]);
-}
-
-/* Appends section `id` with the contents of `body`, and frees body. */
-static void put_section(buf *m, uint8_t id, buf *body) {
-  put(m, id);
-  put_uleb(m, body->n);
-  put_bytes(m, body->p, body->n);
-  free(body->p);
-  *body = (buf){0};
-}
-
-static void put_header(buf *m) { put_bytes(m, "\0asm\1\0\0\0", 8); }
-
-/* One code section with one body made of `code` (locals: none). */
-static void put_code(buf *m, buf *code) {
-  buf body = {0}, sec = {0};
-  put(&body, 0); /* no locals */
-  put_bytes(&body, code->p, code->n);
-  put_uleb(&sec, 1);
-  put_uleb(&sec, body.n);
-  put_bytes(&sec, body.p, body.n);
-  free(body.p);
-  free(code->p);
-  *code = (buf){0};
-  put_section(m, FE_SEC_CODE, &sec);
+/* One code section with one body made of `code` (locals: none); consumes
+ * code. */
+static void put_code(wbuf *m, wbuf *code) {
+  wbuf body = {0}, sec = {0};
+  wb_byte(&body, 0); /* no locals */
+  wb_bytes(&body, code->p, code->n);
+  wb_free(code);
+  wb_sized(&sec, &body);
+  wb_vec_section(m, FE_SEC_CODE, 1, &sec);
 }
 
 /* Decodes and validates; returns the error code (FE_E_OK if valid). */
-static fe_errcode check(buf *m) {
+static fe_errcode check(wbuf *m) {
   fe_typereg *reg = fe_typereg_new();
   assert_non_null(reg);
   fe_error err;
@@ -83,8 +43,7 @@ static fe_errcode check(buf *m) {
   fe_errcode code = mod ? FE_E_OK : err.code;
   fe_module_free(mod);
   fe_typereg_free(reg);
-  free(m->p);
-  *m = (buf){0};
+  wb_free(m);
   return code;
 }
 
@@ -95,16 +54,16 @@ static fe_errcode check(buf *m) {
 /* type 0: (array i32); type 1: (func); body: unreachable,
  * array.new_fixed 0 <count>, drop, end. */
 static fe_errcode new_fixed_after_unreachable(uint32_t count) {
-  buf m = {0}, sec = {0}, code = {0};
-  put_header(&m);
-  put_bytes(&sec, "\x02\x5e\x7f\x00\x60\x00\x00", 7);
-  put_section(&m, FE_SEC_TYPE, &sec);
-  put_bytes(&sec, "\x01\x01", 2);
-  put_section(&m, FE_SEC_FUNCTION, &sec);
-  put(&code, 0x00);
-  put_bytes(&code, "\xfb\x08\x00", 3);
-  put_uleb(&code, count);
-  put_bytes(&code, "\x1a\x0b", 2);
+  wbuf m = {0}, sec = {0}, code = {0};
+  wb_header(&m);
+  wb_bytes(&sec, "\x02\x5e\x7f\x00\x60\x00\x00", 7);
+  wb_section(&m, FE_SEC_TYPE, &sec);
+  wb_bytes(&sec, "\x01\x01", 2);
+  wb_section(&m, FE_SEC_FUNCTION, &sec);
+  wb_byte(&code, 0x00);
+  wb_bytes(&code, "\xfb\x08\x00", 3);
+  wb_uleb(&code, count);
+  wb_bytes(&code, "\x1a\x0b", 2);
   put_code(&m, &code);
   return check(&m);
 }
@@ -118,30 +77,30 @@ static void test_array_new_fixed_limit(void **state) {
 
 /* type 0: (func (param i64 x nparams) (result i32 x nresults)); type 1:
  * (func). */
-static void put_func_types(buf *m, uint32_t nparams, uint32_t nresults) {
-  buf sec = {0};
-  put_uleb(&sec, 2);
-  put(&sec, 0x60);
-  put_uleb(&sec, nparams);
+static void put_func_types(wbuf *m, uint32_t nparams, uint32_t nresults) {
+  wbuf sec = {0};
+  wb_uleb(&sec, 2);
+  wb_byte(&sec, 0x60);
+  wb_uleb(&sec, nparams);
   for (uint32_t i = 0; i < nparams; i++)
-    put(&sec, 0x7e);
-  put_uleb(&sec, nresults);
+    wb_byte(&sec, 0x7e);
+  wb_uleb(&sec, nresults);
   for (uint32_t i = 0; i < nresults; i++)
-    put(&sec, 0x7f);
-  put_bytes(&sec, "\x60\x00\x00", 3);
-  put_section(m, FE_SEC_TYPE, &sec);
+    wb_byte(&sec, 0x7f);
+  wb_bytes(&sec, "\x60\x00\x00", 3);
+  wb_section(m, FE_SEC_TYPE, &sec);
 }
 
 static void test_function_arity_limit(void **state) {
   (void)state;
-  buf m = {0};
-  put_header(&m);
+  wbuf m = {0};
+  wb_header(&m);
   put_func_types(&m, 0, 1000);
   assert_int_equal(check(&m), FE_E_OK);
-  put_header(&m);
+  wb_header(&m);
   put_func_types(&m, 0, 1001);
   assert_int_equal(check(&m), FE_E_TOO_MANY);
-  put_header(&m);
+  wb_header(&m);
   put_func_types(&m, 1001, 0);
   assert_int_equal(check(&m), FE_E_TOO_MANY);
 }
@@ -150,26 +109,21 @@ static void test_function_arity_limit(void **state) {
  * [unreachable if `dead`] then `calls` x `call 0`, then `unreachable`. */
 static fe_errcode calls_module(uint32_t nparams, uint32_t nresults,
                                uint32_t calls, bool dead) {
-  buf m = {0}, sec = {0}, b0 = {0}, b1 = {0};
-  put_header(&m);
+  wbuf m = {0}, sec = {0}, b0 = {0}, b1 = {0};
+  wb_header(&m);
   put_func_types(&m, nparams, nresults);
-  put_bytes(&sec, "\x02\x00\x01", 3);
-  put_section(&m, FE_SEC_FUNCTION, &sec);
-  put_bytes(&b0, "\x00\x00\x0b", 3); /* no locals; unreachable; end */
-  put(&b1, 0);
+  wb_bytes(&sec, "\x02\x00\x01", 3);
+  wb_section(&m, FE_SEC_FUNCTION, &sec);
+  wb_bytes(&b0, "\x00\x00\x0b", 3); /* no locals; unreachable; end */
+  wb_byte(&b1, 0);
   if (dead)
-    put(&b1, 0x00);
+    wb_byte(&b1, 0x00);
   for (uint32_t i = 0; i < calls; i++)
-    put_bytes(&b1, "\x10\x00", 2);
-  put_bytes(&b1, "\x00\x0b", 2);
-  put_uleb(&sec, 2);
-  put_uleb(&sec, b0.n);
-  put_bytes(&sec, b0.p, b0.n);
-  put_uleb(&sec, b1.n);
-  put_bytes(&sec, b1.p, b1.n);
-  free(b0.p);
-  free(b1.p);
-  put_section(&m, FE_SEC_CODE, &sec);
+    wb_bytes(&b1, "\x10\x00", 2);
+  wb_bytes(&b1, "\x00\x0b", 2);
+  wb_sized(&sec, &b0);
+  wb_sized(&sec, &b1);
+  wb_vec_section(&m, FE_SEC_CODE, 2, &sec);
   return check(&m);
 }
 
