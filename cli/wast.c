@@ -1139,82 +1139,87 @@ static const char *action_skip_reason(const cJSON *cmd) {
   return values_skip_reason(json_array(cmd, "expected"));
 }
 
-/* assert_return and plain actions (which only need to complete). */
-static void cmd_assert_return(wast_script *s, const cJSON *cmd,
-                              bool check_results) {
+/* How an action command judges its action's outcome, once the action has
+ * run (r is ACT_OK or ACT_TRAP); `field` is the export it names ("" if
+ * none) and `flag` the command's variant. */
+typedef void action_judge(wast_script *s, const cJSON *cmd, const char *field,
+                          act_result r, const act_out *o, bool flag);
+
+/* The commands that run an action: skipped if a value cannot be run,
+ * failed if the action cannot be run at all, else judged. */
+static void cmd_action(wast_script *s, const cJSON *cmd, action_judge *judge,
+                       bool flag) {
   const char *why = action_skip_reason(cmd);
   if (why) return skip(s, why);
+  const cJSON *action = json_object(cmd, "action");
   act_out o;
-  act_result r = run_action(s, json_object(cmd, "action"), &o);
-  const char *field = json_str(json_object(cmd, "action"), "field");
+  act_result r = run_action(s, action, &o);
+  const char *field = json_str(action, "field");
   if (!field) field = "";
-  if (r == ACT_ERROR) {
+  if (r == ACT_ERROR)
     fail(s, "\"%s\": %s", field, o.msg);
-  } else if (r == ACT_TRAP) {
-    fail(s, "\"%s\": trapped: %s", field, o.msg);
-  } else if (!check_results) {
-    pass(s);
-  } else {
-    const cJSON *expected = json_array(cmd, "expected");
-    size_t n = (size_t)cJSON_GetArraySize(expected);
-    if (n != o.nvals) {
-      fail(s, "\"%s\": %zu results, expected %zu", field, o.nvals, n);
-    } else {
-      size_t i = 0;
-      const cJSON *e;
-      bool ok = true;
-      cJSON_ArrayForEach(e, expected) {
-        if (!match_expected(e, &o.vals[i], o.hier[i])) {
-          char got[128], want[256];
-          format_val(&o.vals[i], got, sizeof got);
-          format_expected(e, want, sizeof want);
-          fail(s, "\"%s\": result %zu is %s, expected %s", field, i, got,
-               want);
-          ok = false;
-          break;
-        }
-        i++;
-      }
-      if (ok) pass(s);
-    }
-  }
+  else
+    judge(s, cmd, field, r, &o, flag);
   act_out_free(&o);
+}
+
+/* assert_return, and (check_results false) plain actions, which only need
+ * to complete. */
+static void judge_return(wast_script *s, const cJSON *cmd, const char *field,
+                         act_result r, const act_out *o, bool check_results) {
+  if (r == ACT_TRAP) return fail(s, "\"%s\": trapped: %s", field, o->msg);
+  if (!check_results) return pass(s);
+  const cJSON *expected = json_array(cmd, "expected");
+  size_t n = (size_t)cJSON_GetArraySize(expected);
+  if (n != o->nvals)
+    return fail(s, "\"%s\": %zu results, expected %zu", field, o->nvals, n);
+  size_t i = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, expected) {
+    if (!match_expected(e, &o->vals[i], o->hier[i])) {
+      char got[128], want[256];
+      format_val(&o->vals[i], got, sizeof got);
+      format_expected(e, want, sizeof want);
+      return fail(s, "\"%s\": result %zu is %s, expected %s", field, i, got,
+                  want);
+    }
+    i++;
+  }
+  pass(s);
+}
+
+/* assert_trap, and (exhaustion) assert_exhaustion, which wants the trap to
+ * be call stack exhaustion. */
+static void judge_trap(wast_script *s, const cJSON *cmd, const char *field,
+                       act_result r, const act_out *o, bool exhaustion) {
+  const char *text = json_str(cmd, "text");
+  if (!text) text = "";
+  if (r == ACT_OK) {
+    char got[128] = "no results";
+    if (o->nvals) format_val(&o->vals[0], got, sizeof got);
+    return fail(s, "\"%s\": returned (%s), expected trap \"%s\"", field, got,
+                text);
+  }
+  if (exhaustion && !o->exhausted)
+    return fail(s, "\"%s\": trapped \"%s\", expected call stack exhaustion",
+                field, o->msg);
+  if (strncmp(o->msg, text, strlen(o->msg)) != 0 &&
+      strncmp(text, o->msg, strlen(text)) != 0) {
+    s->trap_text_differs++;
+    if (s->verbose)
+      printf("  %s:%ld: %s: note: trap message \"%s\", script expects "
+             "\"%s\"\n", s->path, s->line, s->ctype, o->msg, text);
+  }
+  pass(s);
 }
 
 static void cmd_assert_trap(wast_script *s, const cJSON *cmd,
                             bool exhaustion) {
-  const char *text = json_str(cmd, "text");
-  if (!text) text = "";
   if (!json_object(cmd, "action")) {
     /* assert_trap on a module: instantiation traps */
     return cmd_assert_instantiation(s, cmd, INST_TRAPPED);
   }
-  const char *why = action_skip_reason(cmd);
-  if (why) return skip(s, why);
-  act_out o;
-  act_result r = run_action(s, json_object(cmd, "action"), &o);
-  const char *field = json_str(json_object(cmd, "action"), "field");
-  if (!field) field = "";
-  if (r == ACT_ERROR) {
-    fail(s, "\"%s\": %s", field, o.msg);
-  } else if (r == ACT_OK) {
-    char got[128] = "no results";
-    if (o.nvals) format_val(&o.vals[0], got, sizeof got);
-    fail(s, "\"%s\": returned (%s), expected trap \"%s\"", field, got, text);
-  } else if (exhaustion && !o.exhausted) {
-    fail(s, "\"%s\": trapped \"%s\", expected call stack exhaustion", field,
-         o.msg);
-  } else {
-    if (strncmp(o.msg, text, strlen(o.msg)) != 0 &&
-        strncmp(text, o.msg, strlen(text)) != 0) {
-      s->trap_text_differs++;
-      if (s->verbose)
-        printf("  %s:%ld: %s: note: trap message \"%s\", script expects "
-               "\"%s\"\n", s->path, s->line, s->ctype, o.msg, text);
-    }
-    pass(s);
-  }
-  act_out_free(&o);
+  cmd_action(s, cmd, judge_trap, exhaustion);
 }
 
 /* ------------------------------------------------------------------------
@@ -1231,8 +1236,10 @@ static void run_command(wast_script *s, const cJSON *cmd) {
     return cmd_module_definition(s, cmd);
   if (strcmp(type, "module_instance") == 0) return cmd_module_instance(s, cmd);
   if (strcmp(type, "register") == 0) return cmd_register(s, cmd);
-  if (strcmp(type, "assert_return") == 0) return cmd_assert_return(s, cmd, true);
-  if (strcmp(type, "action") == 0) return cmd_assert_return(s, cmd, false);
+  if (strcmp(type, "assert_return") == 0)
+    return cmd_action(s, cmd, judge_return, true);
+  if (strcmp(type, "action") == 0)
+    return cmd_action(s, cmd, judge_return, false);
   if (strcmp(type, "assert_trap") == 0) return cmd_assert_trap(s, cmd, false);
   if (strcmp(type, "assert_exhaustion") == 0)
     return cmd_assert_trap(s, cmd, true);
