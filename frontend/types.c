@@ -505,13 +505,14 @@ bool fe_vt_eq(const fe_module *m, fe_valtype a, fe_valtype b) {
   return ha.code == hb.code;
 }
 
-/* The hierarchy a heap type belongs to, named by its top; 0 for a type
- * that is not a reference (FE_BOT included), which belongs to none. */
-uint8_t fe_ht_top(const fe_module *m, fe_valtype t) {
+/* The hierarchy a heap type (in either form) belongs to, named by its top;
+ * 0 for a type that is not a reference (FE_BOT included), which belongs to
+ * none. */
+static uint8_t ht_top(const fe_typereg *reg, const fe_module *m,
+                      fe_valtype t) {
   if (!FE_VT_IS_REF(t))
     return 0;
-  heap h = resolve(m ? m->reg : NULL, m, t);
-  switch (h.code) {
+  switch (resolve(reg, m, t).code) {
   case FE_COMP_FUNC:
   case FE_HT_FUNC:
   case FE_HT_NOFUNC:
@@ -525,6 +526,15 @@ uint8_t fe_ht_top(const fe_module *m, fe_valtype t) {
   default:
     return FE_HT_ANY;
   }
+}
+
+uint8_t fe_ht_top(const fe_module *m, fe_valtype t) {
+  return ht_top(m ? m->reg : NULL, m, t);
+}
+
+/* Canonical form; concrete types are looked up in reg. */
+uint8_t fe_typereg_ht_top(const fe_typereg *reg, fe_valtype t) {
+  return ht_top(reg, NULL, t);
 }
 
 /* Each top has exactly one bottom (0 again for non-references). */

@@ -48,6 +48,11 @@ bool fe_typereg_sub(const fe_typereg *reg, uint32_t sub, uint32_t super);
 /* Number of canonical types (for statistics and tests). */
 uint32_t fe_typereg_count(const fe_typereg *reg);
 
+/* fe_ht_top (below) of a value type in canonical form (FE_HT_ABSTRACT or
+ * FE_HT_CANON), which needs no module: for the engine, whose types are
+ * canonical. */
+uint8_t fe_typereg_ht_top(const fe_typereg *reg, fe_valtype t);
+
 /* ------------------------------------------------------------------------
  * Subtyping of value and heap types.
  *

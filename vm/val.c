@@ -161,11 +161,7 @@ wasm_valkind_t vm_vt_kind(fe_valtype vt) {
 }
 
 bool vm_vt_is_func(wasm_engine_t *e, fe_valtype vt) {
-  if (!FE_VT_IS_REF(vt)) return false;
-  if (FE_VT_HTKIND(vt) == FE_HT_ABSTRACT)
-    return FE_VT_HEAP(vt) == FE_HT_FUNC || FE_VT_HEAP(vt) == FE_HT_NOFUNC;
-  const fe_type *t = fe_typereg_type(e->types, FE_VT_HEAP(vt));
-  return t && t->kind == FE_COMP_FUNC;
+  return fe_typereg_ht_top(e->types, vt) == FE_HT_FUNC;
 }
 
 /* The kind of a value of type vt, which names the value's hierarchy rather
@@ -176,12 +172,12 @@ bool vm_vt_is_func(wasm_engine_t *e, fe_valtype vt) {
  * funcref, and an embedder that knows only the standard kinds still sees
  * which hierarchy a reference belongs to. */
 static wasm_valkind_t vm_val_kind(wasm_engine_t *e, fe_valtype vt) {
-  if (!FE_VT_IS_REF(vt)) return vm_vt_kind(vt);
-  if (vm_vt_is_func(e, vt)) return WASM_FUNCREF;
-  if (FE_VT_HTKIND(vt) == FE_HT_ABSTRACT &&
-      (FE_VT_HEAP(vt) == FE_HT_EXTERN || FE_VT_HEAP(vt) == FE_HT_NOEXTERN))
-    return WASM_EXTERNREF;
-  return KILN_REF;
+  switch (fe_typereg_ht_top(e->types, vt)) {
+  case 0: return vm_vt_kind(vt); /* not a reference */
+  case FE_HT_FUNC: return WASM_FUNCREF;
+  case FE_HT_EXTERN: return WASM_EXTERNREF;
+  default: return KILN_REF;
+  }
 }
 
 bool vm_val_to_slot(wasm_store_t *s, fe_valtype vt, const wasm_val_t *v,
