@@ -1,15 +1,21 @@
 /* jit/compile.c — compiling a module into one relocatable object: the LLVM
  * context and target machine, the declarations of every function, lowering
- * (emit_*.c), the pass pipeline and object emission.
+ * (emit_*.c), the pass pipeline, object emission and the merge of the
+ * partitions' objects.
  *
  * The defined functions are split into contiguous partitions of similar
  * code size, one per thread (small modules: one), each lowered into its own
  * LLVM context and module and emitted as its own object, so that LLVM can
- * inline within a partition and partitions compile in parallel.  Calls
- * inside a partition are direct (hidden symbols); calls across partitions
- * go through the callee's vm_funcref in vmctx, so objects are independent.
- * The target is the host (its CPU and features), PIC with the small code
- * model: the objects can be loaded anywhere (vm/code.c).
+ * inline within a partition and partitions compile in parallel.  Every call
+ * between defined functions is a direct call to a hidden symbol kiln_f<N>:
+ * a partition declares the other partitions' functions it calls, its object
+ * leaves them undefined, and the objects are then merged into one
+ * (jit/link.c), which resolves them.  So a module is one object whatever
+ * the number of threads, and the merge checks that no kiln_* symbol stays
+ * undefined.  The target is the host (its CPU and features), PIC with the
+ * small code model: the object can be loaded anywhere (vm/code.c), and a
+ * call to a hidden symbol is PC-relative (R_X86_64_PLT32), resolved inside
+ * the loaded image.
  */
 #include "emit.h"
 
@@ -27,6 +33,7 @@
 
 #include "frontend/types.h"
 #include "jit.h"
+#include "link.h"
 
 /* ------------------------------------------------------------------------
  * Types
@@ -184,19 +191,29 @@ static void init_types(jit_module *jm) {
   init_prof(jm);
 }
 
-/* Declares the functions [first, last) of this partition. */
+/* Declares defined function i as kiln_f<i>: hidden, so that calls to it
+ * are direct even when another partition's object defines it. */
+static LLVMValueRef declare_function(jit_module *jm, uint32_t i) {
+  char name[32];
+  snprintf(name, sizeof name, "kiln_f%u", i);
+  LLVMValueRef fn = LLVMAddFunction(jm->mod, name, jit_fn_type(jm, jm->m->funcs[i].type));
+  LLVMSetFunctionCallConv(fn, JIT_TAILCC);
+  LLVMSetVisibility(fn, LLVMHiddenVisibility);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_frame_pointer);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_nounwind);
+  jm->funcs[i] = fn;
+  return fn;
+}
+
+/* Declares the functions [first, last) of this partition (to be defined
+ * by lowering). */
 static void declare_functions(jit_module *jm, uint32_t first, uint32_t last) {
-  const fe_module *m = jm->m;
-  for (uint32_t i = first; i < last; i++) {
-    char name[32];
-    snprintf(name, sizeof name, "kiln_f%u", i);
-    LLVMValueRef fn = LLVMAddFunction(jm->mod, name, jit_fn_type(jm, m->funcs[i].type));
-    LLVMSetFunctionCallConv(fn, JIT_TAILCC);
-    LLVMSetVisibility(fn, LLVMHiddenVisibility);
-    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_frame_pointer);
-    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_nounwind);
-    jm->funcs[i] = fn;
-  }
+  for (uint32_t i = first; i < last; i++)
+    declare_function(jm, i);
+}
+
+LLVMValueRef jit_function(jit_module *jm, uint32_t index) {
+  return jm->funcs[index] ? jm->funcs[index] : declare_function(jm, index);
 }
 
 static bool run_passes(jit_module *jm, LLVMTargetMachineRef tm, const char *passes,
@@ -364,7 +381,8 @@ enum { PART_BYTES_DEFAULT = 32 * 1024, MAX_PARTS = 64 };
 
 /* Splits the defined functions into at most `threads` contiguous ranges of
  * roughly equal code size, each of at least part_bytes (so small modules
- * stay whole: one object, direct calls everywhere).  Returns the count. */
+ * stay whole: one LLVM module, inlining everywhere, no merge).  Returns the
+ * count. */
 static uint32_t plan_partitions(const jit_request *req, partition *parts, uint32_t max) {
   const fe_module *m = req->module;
   uint64_t total = 0;
@@ -394,6 +412,27 @@ static uint32_t plan_partitions(const jit_request *req, partition *parts, uint32
     parts[i].extras = i == 0;
   }
   return k + 1;
+}
+
+/* The partitions' objects as the module's one object: a single one as it
+ * is (taken from its partition), several merged (jit/link.c; the inputs
+ * stay with their partitions). */
+static bool merge_partitions(partition *parts, uint32_t n, jit_object *obj, char *err,
+                             size_t errlen) {
+  if (n == 1) {
+    *obj = parts[0].obj;
+    parts[0].obj = (jit_object){0};
+    return true;
+  }
+  jit_object objs[MAX_PARTS];
+  for (uint32_t i = 0; i < n; i++)
+    objs[i] = parts[i].obj;
+  char why[400];
+  if (jit_link(objs, n, "kiln_", obj, why, sizeof why))
+    return true;
+  /* the objects are LLVM's: a failure is a compiler bug (or memory) */
+  snprintf(err, errlen, "cannot merge the objects of %u partitions: %s", n, why);
+  return false;
 }
 
 bool jit_compile(const jit_request *req, jit_output *out, char *err, size_t errlen) {
@@ -427,21 +466,21 @@ bool jit_compile(const jit_request *req, jit_output *out, char *err, size_t errl
       snprintf(err, errlen, "%s", parts[i].err);
       ok = false;
     }
+  jit_object obj = {0};
+  ok = ok && merge_partitions(parts, n, &obj, err, errlen);
   if (ok) {
-    out->objects = calloc(n, sizeof *out->objects);
-    if (!out->objects) {
+    out->objects = malloc(sizeof *out->objects);
+    if (out->objects) {
+      out->objects[0] = obj;
+      out->count = 1;
+    } else {
+      free(obj.bytes);
       snprintf(err, errlen, "out of memory");
       ok = false;
     }
   }
-  for (uint32_t i = 0; i < n; i++) {
-    if (ok)
-      out->objects[i] = parts[i].obj;
-    else
-      free(parts[i].obj.bytes);
-  }
-  if (ok)
-    out->count = n;
+  for (uint32_t i = 0; i < n; i++)
+    free(parts[i].obj.bytes);
   free(parts);
   return ok;
 }

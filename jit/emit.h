@@ -40,9 +40,10 @@ typedef struct jit_module {
   LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_v128,
       t_ptr;
   LLVMTypeRef *fn_types; /* per module type index (func types), lazily */
-  LLVMValueRef *funcs;   /* per function index: the LLVM functions of this
-                            partition's functions; NULL for imports and
-                            for functions of other partitions */
+  LLVMValueRef *funcs;   /* per function index: this partition's
+                            functions, and declarations of the other
+                            partitions' functions it calls (made on first
+                            use, jit_function); NULL for imports */
   LLVMAttributeRef a_noreturn, a_frame_pointer, a_nounwind, a_cold;
 
   /* error context for the reader (bodies are valid: an error here is a
@@ -88,6 +89,11 @@ LLVMTypeRef jit_fn_type(jit_module *jm, uint32_t t);
 static inline bool jit_results_in_memory(const fe_type *ft) {
   return fe_func_nresults(ft) >= 4;
 }
+/* The LLVM function of defined function `index`: this partition's
+ * definition or, for another partition's function, a hidden declaration of
+ * the same symbol (kiln_f<index>), made on first use.  The merge of the
+ * partitions' objects resolves it (jit/link.c). */
+LLVMValueRef jit_function(jit_module *jm, uint32_t index);
 /* An intrinsic declaration, overloaded on `type` (or not, if type NULL). */
 LLVMValueRef jit_intrinsic(jit_module *jm, const char *name, LLVMTypeRef *types,
                            unsigned ntypes, LLVMTypeRef *fnty);

@@ -382,15 +382,11 @@ static void do_call(jit_func *f, uint32_t callee) {
   jit_module *jm = f->jm;
   const fe_module *m = jm->m;
   uint32_t t = m->funcs[callee].type;
-  if (jm->funcs[callee]) { /* in this partition: a direct call */
-    emit_call(f, t, jm->funcs[callee], f->vmctx);
-    return;
-  }
   if (callee >= m->nfunc_imports) {
-    /* another partition's function: through its vm_funcref in this vmctx
-     * (objects never refer to each other's symbols, jit.h) */
-    uint32_t off = vm_off_func(jm->layout, callee - m->nfunc_imports);
-    emit_call(f, t, jit_load_vmctx(f, off, jm->t_ptr, "entry"), f->vmctx);
+    /* a defined function: a direct call, also into another partition (its
+     * function is declared here and resolved when the partitions' objects
+     * are merged, jit/link.c) */
+    emit_call(f, t, jit_function(jm, callee), f->vmctx);
     return;
   }
   /* an import: through the vm_funcref the instance linked */

@@ -20,7 +20,7 @@
 
 #include "vm/vmctx.h"
 
-#define JIT_INTERFACE_VERSION 3u
+#define JIT_INTERFACE_VERSION 4u /* 4: jit_output holds one merged object */
 #define JIT_ENTRY_SYMBOL "kiln_jit_interface"
 
 /* What the compiler targets: the host, as LLVM sees it.  Strings are
@@ -45,7 +45,9 @@ typedef struct jit_request {
   uint32_t part_bytes; /* code bytes per partition at least; 0: default */
 } jit_request;
 
-/* A relocatable ELF object, loaded by vm/code.c.  Its symbols:
+/* A relocatable ELF object, loaded by vm/code.c.  Its global symbols, all
+ * defined (the only undefined symbols are the C library routines that
+ * vm/compiled.c resolves):
  *   kiln_f<N>   the typed entry of function N (whole index space; defined
  *               functions only), tailcc
  *   kiln_a<T>   the array-call trampoline of function type T (module type
@@ -61,10 +63,12 @@ typedef struct jit_object {
   size_t size;
 } jit_object;
 
-/* A compiled module: one object per partition of its functions, compiled on
- * its own thread.  Each object is self-contained (no symbol of one is used
- * by another): calls between partitions go through the callee's vm_funcref
- * in vmctx.  Object 0 also holds the trampolines and kiln_init. */
+/* A compiled module: one object (count is 1), whatever the number of
+ * compile threads.  The functions are compiled in partitions, one per
+ * thread, and the partitions' objects merged into this one (jit/link.c):
+ * calls between functions are direct calls to kiln_f<N>, none undefined.
+ * (An array, so that the interface need not change if a module is ever
+ * split into several objects again; libkiln refuses count != 1.) */
 typedef struct jit_output {
   jit_object *objects;
   uint32_t count;

@@ -1,6 +1,8 @@
 /* vm/compiled.c — a module's compiled code: compile through the compiler
- * object, load the object with Kiln's own loader, look up the symbols every
- * instance needs, and register the code with the trap handler. */
+ * object, load its one object (the partitions compiled on several threads
+ * are merged by the compiler, jit.h) with Kiln's own loader, look up the
+ * symbols every instance needs, and register the code with the trap
+ * handler. */
 #include "instance.h"
 
 #include <math.h>
@@ -15,23 +17,21 @@
 void vm_compiled_free(vm_compiled *c) {
   if (!c)
     return;
-  for (uint32_t i = 0; i < c->ncodes; i++) {
+  if (c->code) {
     uintptr_t start;
     size_t len;
-    vm_code_text_range(c->codes[i], &start, &len);
+    vm_code_text_range(c->code, &start, &len);
     if (len)
       vm_trap_unregister_code(start, len);
-    vm_code_free(c->codes[i]);
+    vm_code_free(c->code);
   }
-  free(c->codes);
   free(c->entries);
   free(c->trampolines);
   free(c->host_trampolines);
   free(c);
 }
 
-/* A symbol that must exist in object `k` (functions: their partition's;
- * everything else: object 0). */
+/* A symbol that must exist in the object. */
 static void *symbol_in(vm_code *code, const char *fmt, uint32_t n, char *err, size_t errlen) {
   char name[32];
   snprintf(name, sizeof name, fmt, n);
@@ -75,29 +75,27 @@ static void *libc_resolver(void *ud, const char *name) {
   return NULL;
 }
 
-/* Loads every object, registering its code with the trap handler as it
- * goes (so that vm_compiled_free unregisters exactly what was). */
-static bool load_objects(vm_compiled *c, const jit_output *out, char *err, size_t errlen) {
-  c->codes = calloc(out->count, sizeof *c->codes);
-  if (!c->codes) {
-    snprintf(err, errlen, "out of memory");
+/* Loads the module's object and registers its code with the trap handler
+ * (so that vm_compiled_free unregisters exactly what was). */
+static bool load_object(vm_compiled *c, const jit_output *out, char *err, size_t errlen) {
+  if (out->count != 1) {
+    snprintf(err, errlen, "the compiler gave %u objects for one module, expected 1 (a compiler "
+             "object of another build?)", out->count);
     return false;
   }
-  for (uint32_t i = 0; i < out->count; i++) {
-    vm_code *code = vm_code_load(out->objects[i].bytes, out->objects[i].size, libc_resolver,
-                                 NULL, err, errlen);
-    if (!code)
-      return false;
-    uintptr_t start;
-    size_t len;
-    vm_code_text_range(code, &start, &len);
-    if (len && !vm_trap_register_code(start, len)) {
-      vm_code_free(code);
-      snprintf(err, errlen, "out of memory registering code");
-      return false;
-    }
-    c->codes[c->ncodes++] = code;
+  vm_code *code = vm_code_load(out->objects[0].bytes, out->objects[0].size, libc_resolver, NULL,
+                               err, errlen);
+  if (!code)
+    return false;
+  uintptr_t start;
+  size_t len;
+  vm_code_text_range(code, &start, &len);
+  if (len && !vm_trap_register_code(start, len)) {
+    vm_code_free(code);
+    snprintf(err, errlen, "out of memory registering code");
+    return false;
   }
+  c->code = code;
   return true;
 }
 
@@ -126,7 +124,7 @@ vm_compiled *vm_compiled_new_ex(const fe_module *m, const vm_compile_opts *opts,
     free(c);
     return NULL;
   }
-  bool loaded = load_objects(c, &out, err, errlen);
+  bool loaded = load_object(c, &out, err, errlen);
   jit->free_output(&out);
   if (!loaded)
     goto fail;
@@ -138,28 +136,20 @@ vm_compiled *vm_compiled_new_ex(const fe_module *m, const vm_compile_opts *opts,
     snprintf(err, errlen, "out of memory");
     goto fail;
   }
-  /* each function is in exactly one object: the first that has it */
-  for (uint32_t i = 0; i < ndefined; i++) {
-    char name[32];
-    snprintf(name, sizeof name, "kiln_f%u", m->nfunc_imports + i);
-    for (uint32_t k = 0; k < c->ncodes && !c->entries[i]; k++)
-      c->entries[i] = vm_code_symbol(c->codes[k], name);
-    if (!c->entries[i]) {
-      snprintf(err, errlen, "compiled code lacks %s", name);
+  for (uint32_t i = 0; i < ndefined; i++)
+    if (!(c->entries[i] = symbol_in(c->code, "kiln_f%u", m->nfunc_imports + i, err, errlen)))
       goto fail;
-    }
-  }
   for (uint32_t t = 0; t < m->ntypes; t++) {
     if (m->types[t].kind != FE_COMP_FUNC)
       continue;
-    void *p = symbol_in(c->codes[0], "kiln_a%u", t, err, errlen);
+    void *p = symbol_in(c->code, "kiln_a%u", t, err, errlen);
     if (!p)
       goto fail;
     memcpy(&c->trampolines[t], &p, sizeof p);
-    if (!(c->host_trampolines[t] = symbol_in(c->codes[0], "kiln_h%u", t, err, errlen)))
+    if (!(c->host_trampolines[t] = symbol_in(c->code, "kiln_h%u", t, err, errlen)))
       goto fail;
   }
-  void *init = vm_code_symbol(c->codes[0], "kiln_init");
+  void *init = vm_code_symbol(c->code, "kiln_init");
   if (!init) {
     snprintf(err, errlen, "compiled code lacks kiln_init");
     goto fail;

@@ -29,8 +29,7 @@
 struct vm_code;
 
 typedef struct vm_compiled {
-  struct vm_code **codes;          /* one per partition (jit.h) */
-  uint32_t ncodes;
+  struct vm_code *code;            /* the module's one object, loaded (jit.h) */
   vm_layout layout;
   void (*init)(void *vmctx);
   void **entries;                  /* per defined function: typed entry */

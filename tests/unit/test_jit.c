@@ -3,8 +3,11 @@
  * routine, start function) and called through the array-call trampolines.
  *
  * The modules are the .wat files of tests/unit/jit, made binary by wat2wasm at
- * build time; KILN_JIT_PATH points at the build's compiler object.
+ * build time; KILN_JIT_PATH points at the build's compiler object.  Modules
+ * compiled in several partitions must come back as one object whose calls
+ * across partitions work (test_partitions*).
  */
+#include <elf.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +22,7 @@
 #include "frontend/types.h"
 #include "vm/host.h"
 #include "vm/instance.h"
+#include "vm/vm.h"
 
 #ifndef JIT_TEST_DIR
 #error "JIT_TEST_DIR must name the directory of the compiled test modules"
@@ -32,10 +36,15 @@ typedef struct loaded {
   bool trapped;
 } loaded;
 
-static void load_with(loaded *l, const char *name, const vm_extern_ref *imports);
+static void load_ex(loaded *l, const char *name, const vm_extern_ref *imports,
+                    const vm_compile_opts *opts);
+static void load_with(loaded *l, const char *name, const vm_extern_ref *imports) {
+  load_ex(l, name, imports, &(vm_compile_opts){2, 0, 0});
+}
 static void load(loaded *l, const char *name) { load_with(l, name, NULL); }
 
-static void load_with(loaded *l, const char *name, const vm_extern_ref *imports) {
+/* Decodes and validates tests/unit/jit/<name>.wat's binary. */
+static void read_module(loaded *l, const char *name) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s.wasm", JIT_TEST_DIR, name);
   FILE *fp = fopen(path, "rb");
@@ -47,8 +56,14 @@ static void load_with(loaded *l, const char *name, const vm_extern_ref *imports)
   fe_error e;
   l->m = fe_module_new(l->reg, buf, n, &e);
   assert_non_null(l->m);
+}
+
+/* Reads, compiles with `opts` and instantiates a module. */
+static void load_ex(loaded *l, const char *name, const vm_extern_ref *imports,
+                    const vm_compile_opts *opts) {
+  read_module(l, name);
   char err[512];
-  l->c = vm_compiled_new(l->m, 2, err, sizeof err);
+  l->c = vm_compiled_new_ex(l->m, opts, err, sizeof err);
   if (!l->c)
     fail_msg("compile: %s", err);
   vm_limits lim = {65536, NULL};
@@ -243,32 +258,11 @@ static void test_host_calls(void **state) {
 }
 
 /* The basics module split into one partition per function, compiled on 4
- * threads: calls between partitions go through vmctx (jit.h), and every
- * result must be what the single-object compile gives. */
+ * threads: every result must be what the single-partition compile gives. */
 static void test_partitions(void **state) {
   (void)state;
   loaded l;
-  char path[512];
-  snprintf(path, sizeof path, "%s/basics.wasm", JIT_TEST_DIR);
-  FILE *fp = fopen(path, "rb");
-  assert_non_null(fp);
-  static uint8_t buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf, fp);
-  fclose(fp);
-  l.reg = fe_typereg_new();
-  fe_error e;
-  l.m = fe_module_new(l.reg, buf, n, &e);
-  assert_non_null(l.m);
-  char err[512];
-  vm_compile_opts opts = {2, 4, 1};
-  l.c = vm_compiled_new_ex(l.m, &opts, err, sizeof err);
-  if (!l.c)
-    fail_msg("compile: %s", err);
-  assert_true(l.c->ncodes > 1);
-  vm_limits lim = {65536, NULL};
-  vm_trap_info t;
-  l.inst = vm_instance_new(l.m, l.c, NULL, &lim, NULL, &l.trapped, &t, err, sizeof err);
-  assert_non_null(l.inst);
+  load_ex(&l, "basics", NULL, &(vm_compile_opts){2, 4, 1});
   uint64_t v[4][2];
   assert_int_equal(call_i32(&l, 0, 25, 0), 75025);
   assert_int_equal(call(&l, 4, 5, 0, v), VM_TRAP_NONE); /* calls function 3 */
@@ -389,6 +383,77 @@ static void test_exact_traps(void **state) {
   unload(&l);
 }
 
+/* What the compiler returns for xcall.wat with one partition per function
+ * (16 threads, partitions of at least 1 byte): one object, holding the
+ * partitions' code sections side by side (so there were partitions), with
+ * no kiln_* symbol left undefined (every cross-partition call was resolved
+ * by the merge, jit/link.c). */
+static void test_partitions_one_object(void **state) {
+  (void)state;
+  loaded l;
+  read_module(&l, "xcall");
+  const char *why = NULL;
+  const jit_interface *jit = vm_compiler_load(&why);
+  if (!jit)
+    fail_msg("compiler: %s", why ? why : "?");
+  vm_layout layout;
+  vm_layout_compute(l.m, &layout);
+  jit_request req = {l.m, &layout, 2, 16, 1};
+  jit_output out;
+  char err[512];
+  if (!jit->compile(&req, &out, err, sizeof err))
+    fail_msg("compile: %s", err);
+  assert_int_equal(out.count, 1);
+  const uint8_t *o = out.objects[0].bytes;
+  Elf64_Ehdr eh;
+  memcpy(&eh, o, sizeof eh);
+  uint32_t texts = 0, undefined_kiln = 0;
+  for (uint32_t i = 0; i < eh.e_shnum; i++) {
+    Elf64_Shdr sh;
+    memcpy(&sh, o + eh.e_shoff + i * sizeof sh, sizeof sh);
+    texts += sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR);
+    if (sh.sh_type != SHT_SYMTAB)
+      continue;
+    Elf64_Shdr st;
+    memcpy(&st, o + eh.e_shoff + sh.sh_link * sizeof st, sizeof st);
+    for (uint64_t k = 1; k < sh.sh_size / sizeof(Elf64_Sym); k++) {
+      Elf64_Sym y;
+      memcpy(&y, o + sh.sh_offset + k * sizeof y, sizeof y);
+      const char *name = (const char *)o + st.sh_offset + y.st_name;
+      undefined_kiln += y.st_shndx == SHN_UNDEF && !strncmp(name, "kiln_", 5);
+    }
+  }
+  assert_true(texts > 1);
+  assert_int_equal(undefined_kiln, 0);
+  jit->free_output(&out);
+  fe_module_free(l.m);
+  fe_typereg_free(l.reg);
+}
+
+/* Calls across partitions (xcall.wat, one partition per function):
+ * mutual recursion, four results through the results area, mixed argument
+ * types, memory through the callee's vmctx, a trap in a callee. */
+static void test_partitions_calls(void **state) {
+  (void)state;
+  loaded l;
+  load_ex(&l, "xcall", NULL, &(vm_compile_opts){2, 16, 1});
+  uint64_t v[4][2];
+  double d;
+  assert_int_equal(call_i32(&l, 0, 1000, 0), 1); /* even */
+  assert_int_equal(call_i32(&l, 0, 1001, 0), 0);
+  assert_int_equal(call_i32(&l, 1, 7, 0), 1); /* odd */
+  assert_int_equal(call(&l, 3, 7, 0, v), VM_TRAP_NONE); /* use_quad */
+  memcpy(&d, v[0], 8);
+  assert_true(d == 7.0 + 7000.0 + 21.0 + 0.5);
+  assert_int_equal(call(&l, 5, 3, 0, v), VM_TRAP_NONE); /* call_mix */
+  memcpy(&d, v[0], 8);
+  assert_true(d == 0.25 + 2.5 + 40.0 + 3.0);
+  assert_int_equal(call_i32(&l, 8, 21, 0), 42); /* poke_peek */
+  assert_int_equal(call_i32(&l, 10, 7, 2), 4);  /* call_div */
+  assert_int_equal(call(&l, 10, 1, 0, v), VM_TRAP_INT_DIV_ZERO);
+  unload(&l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basics),
@@ -396,6 +461,8 @@ int main(void) {
       cmocka_unit_test(test_host_calls),
       cmocka_unit_test(test_partitions),
       cmocka_unit_test(test_exact_traps),
+      cmocka_unit_test(test_partitions_one_object),
+      cmocka_unit_test(test_partitions_calls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,41 @@
+(module
+  ;; Calls between functions that land in different partitions when the
+  ;; module is compiled with one partition per function (test_jit.c,
+  ;; test_partitions): mutual recursion, 4 results through a results area,
+  ;; mixed argument types, memory reached through the callee's vmctx, a trap
+  ;; raised in a callee.
+  (memory 1)
+  (func $even (export "even") (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 1))
+      (else (call $odd (i32.sub (local.get 0) (i32.const 1))))))
+  (func $odd (export "odd") (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 0))
+      (else (call $even (i32.sub (local.get 0) (i32.const 1))))))
+  (func $quad (param i32) (result i32 i64 f64 f32)
+    (local.get 0)
+    (i64.mul (i64.extend_i32_s (local.get 0)) (i64.const 1000))
+    (f64.convert_i32_s (i32.mul (local.get 0) (i32.const 3)))
+    (f32.const 0.5))
+  (func (export "use_quad") (param i32) (result f64)
+    (local i32 i64 f64 f32)
+    (call $quad (local.get 0))
+    (local.set 4) (local.set 3) (local.set 2) (local.set 1)
+    (f64.add
+      (f64.add (f64.convert_i32_s (local.get 1)) (f64.convert_i64_s (local.get 2)))
+      (f64.add (local.get 3) (f64.promote_f32 (local.get 4)))))
+  (func $mix (param f64 f32 i64 i32) (result f64)
+    (f64.add (f64.add (local.get 0) (f64.promote_f32 (local.get 1)))
+             (f64.add (f64.convert_i64_s (local.get 2)) (f64.convert_i32_s (local.get 3)))))
+  (func (export "call_mix") (param i32) (result f64)
+    (call $mix (f64.const 0.25) (f32.const 2.5) (i64.const 40) (local.get 0)))
+  (func $poke (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+  (func $peek (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "poke_peek") (param i32) (result i32)
+    (call $poke (i32.const 64) (local.get 0))
+    (i32.add (call $peek (i32.const 64)) (i32.load (i32.const 64))))
+  (func $div (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "call_div") (param i32 i32) (result i32)
+    (i32.add (call $div (local.get 0) (local.get 1)) (i32.const 1)))
+)
