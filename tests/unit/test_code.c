@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "elf_corrupt.h"
+
 #include "code_fixtures.h" /* generated: CODE_FIXTURES, CODE_FIXTURE_LLC, ... */
 #include "vm/code.h"
 
@@ -426,33 +428,6 @@ static void test_truncated(void **state) {
   }
 }
 
-/* xorshift64*: deterministic. */
-static uint64_t rnd(uint64_t *s) {
-  *s ^= *s >> 12;
-  *s ^= *s << 25;
-  *s ^= *s >> 27;
-  return *s * 0x2545f4914f6cdd1dull;
-}
-
-/* The byte ranges of obj that the loader interprets: the ELF header, the
- * section headers, and the symbol, string and relocation tables. */
-typedef struct range {
-  size_t off, len;
-} range;
-
-static size_t meta_ranges(const uint8_t *obj, range *out, size_t max) {
-  const Elf64_Ehdr *eh = (const Elf64_Ehdr *)obj;
-  const Elf64_Shdr *sh = (const Elf64_Shdr *)(obj + eh->e_shoff);
-  size_t k = 0;
-  out[k++] = (range){0, sizeof *eh};
-  out[k++] = (range){eh->e_shoff, (size_t)eh->e_shnum * sizeof *sh};
-  for (unsigned i = 0; i < eh->e_shnum && k < max; i++)
-    if (sh[i].sh_type == SHT_SYMTAB || sh[i].sh_type == SHT_STRTAB ||
-        sh[i].sh_type == SHT_RELA)
-      out[k++] = (range){sh[i].sh_offset, sh[i].sh_size};
-  return k;
-}
-
 static void test_flipped(void **state) {
   (void)state;
   const char *paths[] = {fixtures[0].path, CODE_FIXTURE_LLC,
@@ -466,30 +441,12 @@ static void test_flipped(void **state) {
     uint8_t *obj = read_file(paths[p], &n);
     uint8_t *m = malloc(n);
     assert_non_null(m);
-    range ranges[64];
-    size_t nr = meta_ranges(obj, ranges, 64);
+    elf_range ranges[64];
+    size_t nr = elf_meta_ranges(obj, ranges, 64);
     char err[256];
     for (int v = 0; v < 1500; v++) {
       memcpy(m, obj, n);
-      int flips = 1 + (int)(rnd(&seed) % 4);
-      for (int f = 0; f < flips; f++) {
-        size_t at;
-        if (v % 4 == 0) {
-          at = rnd(&seed) % n; /* anywhere */
-        } else {
-          const range *r = &ranges[rnd(&seed) % nr];
-          at = r->off + (r->len ? rnd(&seed) % r->len : 0);
-          if (at >= n)
-            at = n - 1;
-        }
-        uint64_t x = rnd(&seed);
-        switch (x % 4) {
-        case 0: m[at] ^= (uint8_t)(1u << ((x >> 8) % 8)); break;
-        case 1: m[at] = (uint8_t)(x >> 16); break;
-        case 2: m[at] = 0; break;
-        default: m[at] = 0xff; break;
-        }
-      }
+      elf_corrupt(m, n, ranges, nr, &seed, v);
       if (try_load(m, n, err, sizeof err))
         loaded++;
       else

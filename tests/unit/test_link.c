@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "elf_corrupt.h"
+
 #include "jit/link.h"
 #include "link_fixtures.h" /* generated: LINK_FIXTURES */
 #include "vm/code.h"
@@ -258,56 +260,6 @@ static void test_truncated(void **state) {
   free(b.bytes);
 }
 
-/* xorshift64*: deterministic. */
-static uint64_t rnd(uint64_t *s) {
-  *s ^= *s >> 12;
-  *s ^= *s << 25;
-  *s ^= *s >> 27;
-  return *s * 0x2545f4914f6cdd1dull;
-}
-
-/* The bytes the merge interprets: the ELF header, the section headers and
- * the symbol, string and relocation tables. */
-typedef struct range {
-  size_t off, len;
-} range;
-
-static size_t meta_ranges(const jit_object *o, range *out, size_t max) {
-  Elf64_Ehdr eh = ehdr(o);
-  size_t k = 0;
-  out[k++] = (range){0, sizeof eh};
-  out[k++] = (range){eh.e_shoff, (size_t)eh.e_shnum * sizeof(Elf64_Shdr)};
-  for (uint32_t i = 1; i < eh.e_shnum && k < max; i++) {
-    Elf64_Shdr sh = shdr(o, i);
-    if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_STRTAB || sh.sh_type == SHT_RELA)
-      out[k++] = (range){sh.sh_offset, sh.sh_size};
-  }
-  return k;
-}
-
-/* Corrupts 1 to 4 bytes of m, mostly in the tables. */
-static void flip(jit_object *m, const range *ranges, size_t nr, uint64_t *seed, int variant) {
-  int flips = 1 + (int)(rnd(seed) % 4);
-  for (int f = 0; f < flips; f++) {
-    size_t at;
-    if (variant % 4 == 0) {
-      at = rnd(seed) % m->size;
-    } else {
-      const range *r = &ranges[rnd(seed) % nr];
-      at = r->off + (r->len ? rnd(seed) % r->len : 0);
-      if (at >= m->size)
-        at = m->size - 1;
-    }
-    uint64_t x = rnd(seed);
-    switch (x % 4) {
-    case 0: m->bytes[at] ^= (uint8_t)(1u << ((x >> 8) % 8)); break;
-    case 1: m->bytes[at] = (uint8_t)(x >> 16); break;
-    case 2: m->bytes[at] = 0; break;
-    default: m->bytes[at] = 0xff; break;
-    }
-  }
-}
-
 /* Byte flips in either input: an error with a message, or an object that
  * vm_code_load then loads or rejects; never a crash. */
 static void test_flipped(void **state) {
@@ -317,10 +269,10 @@ static void test_flipped(void **state) {
   size_t merged = 0, rejected = 0;
   for (int v = 0; v < 3000; v++) {
     int which = v % 2;
-    range ranges[64];
-    size_t nr = meta_ranges(&ab[which], ranges, 64);
+    elf_range ranges[64];
+    size_t nr = elf_meta_ranges(ab[which].bytes, ranges, 64);
     jit_object m = copy_prefix(ab[which], ab[which].size);
-    flip(&m, ranges, nr, &seed, v / 2);
+    elf_corrupt(m.bytes, m.size, ranges, nr, &seed, v / 2);
     jit_object in[2] = {which ? ab[0] : m, which ? m : ab[1]};
     jit_object out;
     char err[256] = "";
