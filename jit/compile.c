@@ -187,6 +187,7 @@ static void init_types(jit_module *jm) {
   jm->a_cold = LLVMCreateEnumAttribute(c, LLVMGetEnumAttributeKindForName("cold", 4), 0);
   /* frame pointers everywhere: trap backtraces walk them (docs/jit.md) */
   jm->a_frame_pointer = LLVMCreateStringAttribute(c, "frame-pointer", 13, "all", 3);
+  jm->a_probe_stack = LLVMCreateStringAttribute(c, "probe-stack", 11, "inline-asm", 10);
   init_tbaa(jm);
   init_prof(jm);
 }
@@ -199,8 +200,7 @@ static LLVMValueRef declare_function(jit_module *jm, uint32_t i) {
   LLVMValueRef fn = LLVMAddFunction(jm->mod, name, jit_fn_type(jm, jm->m->funcs[i].type));
   LLVMSetFunctionCallConv(fn, JIT_TAILCC);
   LLVMSetVisibility(fn, LLVMHiddenVisibility);
-  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_frame_pointer);
-  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_nounwind);
+  jit_set_function_attrs(jm, fn);
   jm->funcs[i] = fn;
   return fn;
 }
@@ -210,6 +210,12 @@ static LLVMValueRef declare_function(jit_module *jm, uint32_t i) {
 static void declare_functions(jit_module *jm, uint32_t first, uint32_t last) {
   for (uint32_t i = first; i < last; i++)
     declare_function(jm, i);
+}
+
+void jit_set_function_attrs(jit_module *jm, LLVMValueRef fn) {
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_frame_pointer);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_nounwind);
+  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_probe_stack);
 }
 
 LLVMValueRef jit_function(jit_module *jm, uint32_t index) {

@@ -44,7 +44,7 @@ typedef struct jit_module {
                             functions, and declarations of the other
                             partitions' functions it calls (made on first
                             use, jit_function); NULL for imports */
-  LLVMAttributeRef a_noreturn, a_frame_pointer, a_nounwind, a_cold;
+  LLVMAttributeRef a_noreturn, a_frame_pointer, a_nounwind, a_cold, a_probe_stack;
 
   /* error context for the reader (bodies are valid: an error here is a
    * compiler bug or an unsupported instruction, reported as such) */
@@ -94,6 +94,11 @@ static inline bool jit_results_in_memory(const fe_type *ft) {
  * the same symbol (kiln_f<index>), made on first use.  The merge of the
  * partitions' objects resolves it (jit/link.c). */
 LLVMValueRef jit_function(jit_module *jm, uint32_t index);
+/* The attributes of every function jit/ defines: frame pointers (for
+ * backtraces), nounwind, and inline stack probes, so that a frame larger
+ * than a page touches its pages in order and an overflow faults on the
+ * stack's guard page instead of writing past it (docs/jit.md). */
+void jit_set_function_attrs(jit_module *jm, LLVMValueRef fn);
 /* An intrinsic declaration, overloaded on `type` (or not, if type NULL). */
 LLVMValueRef jit_intrinsic(jit_module *jm, const char *name, LLVMTypeRef *types,
                            unsigned ntypes, LLVMTypeRef *fnty);

@@ -148,8 +148,7 @@ void jit_emit_init(jit_module *jm) {
   LLVMTypeRef param = jm->t_ptr;
   LLVMValueRef fn = LLVMAddFunction(jm->mod, "kiln_init", LLVMFunctionType(jm->t_void, &param, 1, 0));
   LLVMSetVisibility(fn, LLVMHiddenVisibility);
-  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_frame_pointer);
-  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_nounwind);
+  jit_set_function_attrs(jm, fn);
   jit_func *f = calloc(1, sizeof *f);
   if (!f)
     abort();

@@ -21,8 +21,7 @@ void jit_emit_trampoline(jit_module *jm, uint32_t t) {
   LLVMTypeRef params[3] = {jm->t_ptr, jm->t_ptr, jm->t_ptr};
   LLVMValueRef fn = LLVMAddFunction(jm->mod, name, LLVMFunctionType(jm->t_void, params, 3, 0));
   LLVMSetVisibility(fn, LLVMHiddenVisibility);
-  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_frame_pointer);
-  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_nounwind);
+  jit_set_function_attrs(jm, fn);
   LLVMBuilderRef b = jm->b;
   LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(jm->ctx, fn, "entry"));
   LLVMValueRef entry = LLVMGetParam(fn, 0);
@@ -67,8 +66,7 @@ void jit_emit_host_trampoline(jit_module *jm, uint32_t t) {
   LLVMValueRef fn = LLVMAddFunction(jm->mod, name, jit_fn_type(jm, t));
   LLVMSetFunctionCallConv(fn, JIT_TAILCC);
   LLVMSetVisibility(fn, LLVMHiddenVisibility);
-  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_frame_pointer);
-  LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, jm->a_nounwind);
+  jit_set_function_attrs(jm, fn);
   LLVMBuilderRef b = jm->b;
   LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(jm->ctx, fn, "entry"));
   LLVMValueRef ctx = LLVMGetParam(fn, 0);

@@ -35,12 +35,19 @@
  * ignored).  A signal sent by kill() is never a trap, even in generated
  * code (si_code <= 0).
  *
- * The stack.  SA_ONSTACK makes the handler run on the thread's alternate
- * signal stack when the embedder (or a sanitizer) set one up; Kiln does not
- * create one, because faults in generated code are memory accesses, not
- * stack overflows (prologues check vmctx->stack_limit), and the
- * VM_STACK_RESERVE bytes below the limit leave the handler room on the
- * thread's own stack.
+ * The stack.  Prologues compare the frame address with vmctx->stack_limit
+ * (VM_STACK_RESERVE bytes above the bottom of the thread's stack), which
+ * catches deep recursion with room to spare.  A single frame larger than
+ * the reserve can still pass that check and run past the stack's end; its
+ * inline stack probes (jit/, "probe-stack") touch it page by page, so the
+ * first touch beyond the stack faults on the guard page below it rather
+ * than writing into whatever lies further down.  That fault has no stack
+ * to run a handler on, so the handler runs on an alternate signal stack
+ * (SA_ONSTACK): the first entry into Wasm on a thread gives the thread one
+ * (64 KiB, freed at thread exit) unless the embedder or a sanitizer already
+ * did.  A fault in generated code at an address between the guard region
+ * below the stack and the limit is VM_TRAP_STACK_OVERFLOW, any other fault
+ * in generated code VM_TRAP_MEMORY_OOB.
  */
 #include "trap.h"
 
@@ -51,6 +58,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <ucontext.h>
 
 #define TLS _Thread_local __attribute__((tls_model("initial-exec")))
@@ -305,6 +313,8 @@ bool vm_trap_is_code(uintptr_t pc) {
 
 static struct sigaction prev_segv, prev_bus;
 
+static bool in_stack_guard(uintptr_t addr);
+
 static void chain(int sig, siginfo_t *si, void *uc) {
   const struct sigaction *prev = sig == SIGBUS ? &prev_bus : &prev_segv;
   if (prev->sa_flags & SA_SIGINFO) {
@@ -327,8 +337,10 @@ static void on_fault(int sig, siginfo_t *si, void *ucv) {
   ucontext_t *uc = ucv;
   uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
   vm_activation *a = tl_top;
-  if (a && si->si_code > 0 && vm_trap_is_code(pc))
-    jump_to(a, VM_TRAP_MEMORY_OOB, pc, (uintptr_t)si->si_addr);
+  if (a && si->si_code > 0 && vm_trap_is_code(pc)) {
+    uintptr_t addr = (uintptr_t)si->si_addr;
+    jump_to(a, in_stack_guard(addr) ? VM_TRAP_STACK_OVERFLOW : VM_TRAP_MEMORY_OOB, pc, addr);
+  }
   errno = saved_errno;
   chain(sig, si, ucv);
 }
@@ -385,7 +397,61 @@ static void install_handlers(void) { vm_trap_install(); }
  * ====================================================================== */
 
 static TLS uintptr_t tl_stack_limit;
+static TLS uintptr_t tl_stack_low; /* the lowest address of the stack; 0: unknown */
 static TLS bool tl_stack_known;
+
+/* How far below the stack's lowest address a fault still counts as a
+ * stack overflow: the guard page(s) of a thread, the gap below the main
+ * thread's stack.  Probes touch every page, so the first fault is within
+ * a page of the end. */
+#define STACK_GUARD_SPAN ((uintptr_t)1 << 20)
+
+/* Async-signal-safe: initial-exec TLS reads only. */
+static bool in_stack_guard(uintptr_t addr) {
+  uintptr_t low = tl_stack_low;
+  return low && addr < tl_stack_limit && addr + STACK_GUARD_SPAN >= low;
+}
+
+/* The alternate signal stack Kiln gives a thread, freed when it exits. */
+#define ALTSTACK_SIZE ((size_t)64 * 1024)
+static pthread_key_t altstack_key;
+static pthread_once_t altstack_once = PTHREAD_ONCE_INIT;
+static bool altstack_key_ok;
+
+static void altstack_free(void *p) {
+  stack_t cur;
+  if (sigaltstack(NULL, &cur) == 0 && cur.ss_sp == p && !(cur.ss_flags & SS_ONSTACK)) {
+    stack_t off = {.ss_flags = SS_DISABLE};
+    sigaltstack(&off, NULL);
+  }
+  munmap(p, ALTSTACK_SIZE);
+}
+
+static void altstack_key_init(void) {
+  altstack_key_ok = pthread_key_create(&altstack_key, altstack_free) == 0;
+}
+
+/* Gives this thread an alternate signal stack unless it has one.  Without
+ * one (out of memory), a stack overflow in one huge frame kills the process
+ * as it would without Kiln; every other trap is unaffected. */
+static void ensure_altstack(void) {
+  stack_t cur;
+  if (sigaltstack(NULL, &cur) != 0 || !(cur.ss_flags & SS_DISABLE))
+    return;
+  pthread_once(&altstack_once, altstack_key_init);
+  if (!altstack_key_ok)
+    return;
+  void *p = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+                 -1, 0);
+  if (p == MAP_FAILED)
+    return;
+  stack_t ss = {.ss_sp = p, .ss_size = ALTSTACK_SIZE, .ss_flags = 0};
+  if (sigaltstack(&ss, NULL) != 0 || pthread_setspecific(altstack_key, p) != 0) {
+    stack_t off = {.ss_flags = SS_DISABLE};
+    sigaltstack(&off, NULL);
+    munmap(p, ALTSTACK_SIZE);
+  }
+}
 
 uintptr_t vm_stack_limit(void) {
   if (tl_stack_known)
@@ -400,10 +466,12 @@ uintptr_t vm_stack_limit(void) {
       if (reserve > size / 2)
         reserve = size / 2;
       limit = (uintptr_t)low + reserve;
+      tl_stack_low = (uintptr_t)low;
     }
     pthread_attr_destroy(&attr);
   }
   tl_stack_limit = limit;
   tl_stack_known = true;
+  ensure_altstack();
   return limit;
 }

@@ -8,6 +8,7 @@
  * across partitions work (test_partitions*).
  */
 #include <elf.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include "frontend/types.h"
 #include "vm/host.h"
 #include "vm/instance.h"
+#include "wasm_writer.h"
 #include "vm/vm.h"
 
 #ifndef JIT_TEST_DIR
@@ -454,6 +456,86 @@ static void test_partitions_calls(void **state) {
   unload(&l);
 }
 
+/* A module of one function, (func (export "f") (local i64 x 50000)): at O0
+ * its frame holds every local, 400 KB. */
+static void huge_frame_module(wbuf *m) {
+  wb_header(m);
+  wbuf body = {0};
+  WB(&body, 0x60, 0, 0);
+  wb_vec_section(m, 1, 1, &body);
+  WB(&body, 0);
+  wb_vec_section(m, 3, 1, &body);
+  wb_name(&body, "f");
+  WB(&body, 0, 0);
+  wb_vec_section(m, 7, 1, &body);
+  wbuf code = {0};
+  WB(&code, 1);
+  wb_uleb(&code, 50000);
+  WB(&code, 0x7e, 0x0b);
+  wb_sized(&body, &code);
+  wb_vec_section(m, 10, 1, &body);
+}
+
+typedef struct overflow_run {
+  loaded *l;
+  vm_trap_code first, second;
+  uintptr_t addr;
+  uint32_t sum;
+} overflow_run;
+
+static void *overflow_thread(void *arg) {
+  overflow_run *r = arg;
+  vm_trap_info t;
+  uint64_t v[4][2] = {{0}};
+  r->first = vm_invoke(vm_instance_func(r->l->inst, 0), v, &t) ? VM_TRAP_NONE : t.code;
+  r->addr = t.addr;
+  r->second = vm_invoke(vm_instance_func(r->l->inst, 0), v, &t) ? VM_TRAP_NONE : t.code;
+  return NULL;
+}
+
+/* One frame bigger than the whole stack of the thread that calls it: the
+ * prologue's limit check cannot see it coming (the frame starts above the
+ * limit); the frame's stack probes fault on the guard page below the
+ * stack, and the handler, on the alternate signal stack Kiln gives the
+ * thread, turns the fault into "call stack exhausted".  Without probes the
+ * frame would write past the guard page; without the alternate stack the
+ * process would die.  The thread traps twice and the store lives on. */
+static void test_huge_frame(void **state) {
+  (void)state;
+  wbuf w = {0};
+  huge_frame_module(&w);
+  loaded l;
+  l.reg = fe_typereg_new();
+  fe_error e;
+  l.m = fe_module_new(l.reg, w.p, w.n, &e);
+  assert_non_null(l.m);
+  char err[512];
+  l.c = vm_compiled_new(l.m, 0, err, sizeof err);
+  if (!l.c)
+    fail_msg("compile: %s", err);
+  vm_limits lim = {65536, NULL};
+  vm_trap_info t;
+  l.inst = vm_instance_new(l.m, l.c, NULL, &lim, NULL, &l.trapped, &t, err, sizeof err);
+  assert_non_null(l.inst);
+  vm_trap_install(); /* over cmocka's handlers (vm/trap.h) */
+  overflow_run r = {&l, VM_TRAP_NONE, VM_TRAP_NONE, 0, 0};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, &attr, overflow_thread, &r), 0);
+  pthread_join(th, NULL);
+  pthread_attr_destroy(&attr);
+  assert_int_equal(r.first, VM_TRAP_STACK_OVERFLOW);
+  assert_int_equal(r.second, VM_TRAP_STACK_OVERFLOW);
+  assert_true(r.addr != 0); /* raised by the fault, not by the prologue */
+  /* on this thread's 8 MB stack the frame fits */
+  uint64_t v[4][2] = {{0}};
+  assert_true(vm_invoke(vm_instance_func(l.inst, 0), v, &t));
+  unload(&l);
+  wb_free(&w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basics),
@@ -461,6 +543,7 @@ int main(void) {
       cmocka_unit_test(test_host_calls),
       cmocka_unit_test(test_partitions),
       cmocka_unit_test(test_exact_traps),
+      cmocka_unit_test(test_huge_frame),
       cmocka_unit_test(test_partitions_one_object),
       cmocka_unit_test(test_partitions_calls),
   };
