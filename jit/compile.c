@@ -188,6 +188,8 @@ static void init_types(jit_module *jm) {
   /* frame pointers everywhere: trap backtraces walk them (docs/jit.md) */
   jm->a_frame_pointer = LLVMCreateStringAttribute(c, "frame-pointer", 13, "all", 3);
   jm->a_probe_stack = LLVMCreateStringAttribute(c, "probe-stack", 11, "inline-asm", 10);
+  jm->a_optnone = LLVMCreateEnumAttribute(c, LLVMGetEnumAttributeKindForName("optnone", 7), 0);
+  jm->a_noinline = LLVMCreateEnumAttribute(c, LLVMGetEnumAttributeKindForName("noinline", 8), 0);
   init_tbaa(jm);
   init_prof(jm);
 }

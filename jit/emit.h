@@ -44,7 +44,8 @@ typedef struct jit_module {
                             functions, and declarations of the other
                             partitions' functions it calls (made on first
                             use, jit_function); NULL for imports */
-  LLVMAttributeRef a_noreturn, a_frame_pointer, a_nounwind, a_cold, a_probe_stack;
+  LLVMAttributeRef a_noreturn, a_frame_pointer, a_nounwind, a_cold, a_probe_stack, a_optnone,
+      a_noinline;
 
   /* error context for the reader (bodies are valid: an error here is a
    * compiler bug or an unsupported instruction, reported as such) */
@@ -68,6 +69,12 @@ typedef struct jit_module {
  * stride into the unsigned inequality IRCE needs, where that is the same
  * test (jit/loops.c); returns how many it rewrote. */
 unsigned jit_canonicalize_latches(LLVMModuleRef mod);
+
+/* Functions with more trap branches than this compile unoptimized
+ * (optnone): LLVM's optimizations are quadratic in their number. */
+#ifndef JIT_MAX_OPTIMIZED_CHECKS
+#define JIT_MAX_OPTIMIZED_CHECKS 2000
+#endif
 
 /* Alias classes of the memory generated code touches. */
 typedef enum jit_alias {
@@ -150,6 +157,7 @@ typedef struct jit_func {
   uint32_t dead_depth;  /* blocks opened inside dead code */
 
   LLVMBasicBlockRef traps[VM_TRAP_COUNT_];
+  uint32_t nchecks;     /* conditional branches to traps emitted */
 
   LLVMBasicBlockRef entry;  /* the prologue's block (NULL in the init routine) */
   LLVMValueRef *mem_recs;   /* per memory: its vm_memory pointer, loaded once

@@ -79,6 +79,7 @@ void jit_trap_if(jit_func *f, LLVMValueRef cond, vm_trap_code code) {
   LLVMBasicBlockRef trap = jit_trap_block(f, code);
   LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(f->jm->ctx, f->fn, "ok");
   LLVMBuildCondBr(f->b, cond, trap, ok);
+  f->nchecks++;
   LLVMPositionBuilderAtEnd(f->b, ok);
 }
 
@@ -87,6 +88,7 @@ void jit_ok_if(jit_func *f, LLVMValueRef ok, vm_trap_code code) {
   LLVMBasicBlockRef cont = LLVMAppendBasicBlockInContext(f->jm->ctx, f->fn, "ok");
   LLVMValueRef br = LLVMBuildCondBr(f->b, ok, cont, trap);
   LLVMSetMetadata(br, f->jm->prof_kind, f->jm->prof_likely_first);
+  f->nchecks++;
   LLVMPositionBuilderAtEnd(f->b, cont);
 }
 
@@ -791,6 +793,14 @@ void jit_emit_function(jit_module *jm, uint32_t index) {
   c->cont = LLVMAppendBasicBlockInContext(jm->ctx, f->fn, "return");
   c->phis = make_phis(f, c->cont, c->results, c->nresults);
   emit_body(f);
+  /* LLVM's optimizations are quadratic in the number of trap branches of a
+   * function (known-bits queries walk every dominating condition on a
+   * shared value: a memory's length, a base address): a function with
+   * thousands of them compiles without optimization (docs/jit.md) */
+  if (f->nchecks > JIT_MAX_OPTIMIZED_CHECKS) {
+    LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, jm->a_optnone);
+    LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, jm->a_noinline);
+  }
   jm->cur = NULL;
   jit_func_release(f);
 }

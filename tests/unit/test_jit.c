@@ -23,6 +23,7 @@
 #include "frontend/types.h"
 #include "vm/host.h"
 #include "vm/instance.h"
+#include "vm/memory.h"
 #include "wasm_writer.h"
 #include "vm/vm.h"
 
@@ -536,6 +537,69 @@ static void test_huge_frame(void **state) {
   wb_free(&w);
 }
 
+/* (func (param i32) (result i32)): stores 1 at param + 4k, then loads it
+ * back and sums, k = 0 .. 2999: 6000 bounds checks, more than
+ * JIT_MAX_OPTIMIZED_CHECKS, so the function compiles unoptimized. */
+static void many_checks_module(wbuf *m) {
+  wb_header(m);
+  wbuf body = {0};
+  WB(&body, 0x60, 1, 0x7f, 1, 0x7f);
+  wb_vec_section(m, 1, 1, &body);
+  WB(&body, 0);
+  wb_vec_section(m, 3, 1, &body);
+  WB(&body, 0, 1); /* memory 0: 1 page */
+  wb_vec_section(m, 5, 1, &body);
+  wb_name(&body, "f");
+  WB(&body, 0, 0);
+  wb_vec_section(m, 7, 1, &body);
+  wbuf code = {0};
+  WB(&code, 0);
+  for (uint32_t k = 0; k < 3000; k++) { /* i32.store offset=4k (param) 1 */
+    WB(&code, 0x20, 0, 0x41, 1, 0x36, 2);
+    wb_uleb(&code, 4 * k);
+  }
+  WB(&code, 0x41, 0); /* the sum */
+  for (uint32_t k = 0; k < 3000; k++) { /* + i32.load offset=4k (param) */
+    WB(&code, 0x20, 0, 0x28, 2);
+    wb_uleb(&code, 4 * k);
+    WB(&code, 0x6a);
+  }
+  WB(&code, 0x0b);
+  wb_sized(&body, &code);
+  wb_vec_section(m, 10, 1, &body);
+}
+
+/* The unoptimized path keeps Wasm's semantics: in bounds the sum; out of
+ * bounds the trap at the first store past the end, the stores before it
+ * done. */
+static void test_many_checks(void **state) {
+  (void)state;
+  wbuf w = {0};
+  many_checks_module(&w);
+  loaded l;
+  l.reg = fe_typereg_new();
+  fe_error e;
+  l.m = fe_module_new(l.reg, w.p, w.n, &e);
+  assert_non_null(l.m);
+  char err[512];
+  l.c = vm_compiled_new(l.m, 2, err, sizeof err);
+  if (!l.c)
+    fail_msg("compile: %s", err);
+  vm_limits lim = {65536, NULL};
+  vm_trap_info t;
+  l.inst = vm_instance_new(l.m, l.c, NULL, &lim, NULL, &l.trapped, &t, err, sizeof err);
+  assert_non_null(l.inst);
+  uint64_t v[4][2];
+  assert_int_equal(call_i32(&l, 0, 100, 0), 3000);
+  /* from 65536 - 400: 100 stores fit */
+  assert_int_equal(call(&l, 0, 65536 - 400, 0, v), VM_TRAP_MEMORY_OOB);
+  vm_memory *mem = vm_mem_record(l.inst->head.mems[0]);
+  assert_int_equal(mem->base[65535 - 3], 1);
+  assert_int_equal(mem->base[65536 - 400], 1);
+  unload(&l);
+  wb_free(&w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basics),
@@ -544,6 +608,7 @@ int main(void) {
       cmocka_unit_test(test_partitions),
       cmocka_unit_test(test_exact_traps),
       cmocka_unit_test(test_huge_frame),
+      cmocka_unit_test(test_many_checks),
       cmocka_unit_test(test_partitions_one_object),
       cmocka_unit_test(test_partitions_calls),
   };
