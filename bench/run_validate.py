@@ -183,7 +183,8 @@ def main(argv):
 
     # ---- execution reference
     print()
-    print("Execution reference (Kiln cannot run code yet): native clang-14 -O2 vs V8 (Node WASI)")
+    print("WASI programs, native clang-14 -O2 vs V8 (Node WASI); Kiln has no WASI yet, its"
+          " compiled-code figures are the freestanding kernels of bench/compute.c")
     hdr = "%-10s %10s %10s %8s  %s" % ("program", "native s", "V8 s", "V8/nat", "checksums")
     print(hdr)
     print("-" * len(hdr))
