@@ -508,15 +508,14 @@ static void emit_prologue(jit_func *f) {
     f->call_area = LLVMBuildAlloca(f->b, at, "results.area");
     LLVMSetAlignment(f->call_area, 16);
   }
-  /* stack overflow: the frame address against *vmctx->stack_limit (not
-   * tagged: the host writes the cell between calls) */
+  /* stack overflow: the frame address against vmctx->stack_limit (the
+   * host rewrites it only between entries, vm/instance.h) */
   LLVMTypeRef fa_ty;
   LLVMValueRef fa = jit_intrinsic(jm, "llvm.frameaddress", &jm->t_ptr, 1, &fa_ty);
   LLVMValueRef zero = LLVMConstInt(jm->t_i32, 0, 0);
   LLVMValueRef frame = LLVMBuildCall2(f->b, fa_ty, fa, &zero, 1, "frame");
   LLVMValueRef sp = LLVMBuildPtrToInt(f->b, frame, jm->t_i64, "sp");
-  LLVMValueRef cell = jit_load_vmctx(f, VM_OFF_STACK_LIMIT, jm->t_ptr, "stack.cell");
-  LLVMValueRef limit = LLVMBuildLoad2(f->b, jm->t_i64, cell, "stack.limit");
+  LLVMValueRef limit = jit_load_vmctx(f, VM_OFF_STACK_LIMIT, jm->t_i64, "stack.limit");
   jit_trap_if(f, LLVMBuildICmp(f->b, LLVMIntULT, sp, limit, ""), VM_TRAP_STACK_OVERFLOW);
 }
 

@@ -7,8 +7,9 @@
  * else in the object is hidden.
  *
  * The table carries a version number: libkiln refuses a compiler whose
- * version differs from the JIT_INTERFACE_VERSION it was built with.  Bump it
- * whenever the table or a structure it uses changes.  No LLVM type appears
+ * version differs from the JIT_INTERFACE_VERSION it was built with.  Bump
+ * JIT_TABLE_VERSION whenever the table or a structure it uses changes (the
+ * vmctx ABI is part of the version by itself).  No LLVM type appears
  * here: this header is included by vm/, which must build without LLVM.
  */
 #ifndef KILN_JIT_JIT_H
@@ -20,7 +21,11 @@
 
 #include "vm/vmctx.h"
 
-#define JIT_INTERFACE_VERSION 4u /* 4: jit_output holds one merged object */
+/* The table's version (4: jit_output holds one merged object) and the vmctx
+ * layout generated code is compiled against (vm/vmctx.h): an object built
+ * against another layout would read the wrong fields. */
+#define JIT_TABLE_VERSION 4u
+#define JIT_INTERFACE_VERSION (JIT_TABLE_VERSION << 16 | KILN_VMCTX_ABI)
 #define JIT_ENTRY_SYMBOL "kiln_jit_interface"
 
 /* What the compiler targets: the host, as LLVM sees it.  Strings are

@@ -79,8 +79,9 @@ static bool vm_try_object(vm_search *s, const char *path) {
   if (!jit || jit->version != JIT_INTERFACE_VERSION) {
     char why[128];
     snprintf(why, sizeof why,
-             "compiler interface version %u, this libkiln needs %u",
-             jit ? jit->version : 0u, JIT_INTERFACE_VERSION);
+             "compiler interface version %u.%u, this libkiln needs %u.%u (table.vmctx)",
+             jit ? jit->version >> 16 : 0u, jit ? jit->version & 0xffff : 0u,
+             JIT_TABLE_VERSION, KILN_VMCTX_ABI);
     vm_note_failure(s, path, why);
     dlclose(handle); /* only its entry point ran: it returns a static table */
     return false;

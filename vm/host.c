@@ -18,9 +18,8 @@ vm_host_func *vm_host_func_new(uint32_t type_id, vm_host_call call, void *data) 
   if (!hf)
     return NULL;
   hf->header.builtins = vm_builtins;
-  /* host trampolines do not check the stack; the cell exists so that
-   * vm_invoke can treat a host funcref like any other */
-  hf->header.stack_limit = &hf->stack_cell;
+  /* host trampolines do not check the stack; vm_invoke writes the limit
+   * (no group) as for any other funcref */
   hf->funcref.typed_entry = NULL;
   hf->funcref.array_entry = host_array_entry;
   hf->funcref.type_id = type_id;

@@ -27,7 +27,6 @@ struct vm_host_func {
   vm_funcref funcref;     /* typed_entry NULL: linked per importing module */
   vm_host_call call;
   void *data;             /* the API layer's */
-  uintptr_t stack_cell;   /* header.stack_limit points here */
 };
 
 /* A host function of canonical type `type_id`; NULL on out of memory. */

@@ -89,6 +89,9 @@ void vm_instance_free(vm_instance *inst) {
   if (!inst)
     return;
   const fe_module *m = inst->m;
+  vm_vmctx_header *h = (vm_vmctx_header *)inst->vmctx;
+  if (h && h->stack_group)
+    vm_stack_group_remove(h->stack_group, h);
   if (inst->head.elems && inst->head.heap)
     release_refs(inst);
   if (inst->head.mems)
@@ -137,8 +140,13 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
   h->builtins = vm_builtins;
   h->instance = inst;
   h->store = inst->store;
-  h->stack_limit = limits->stack_cell ? limits->stack_cell : &inst->own_stack_limit;
-  *h->stack_limit = vm_stack_limit(); /* init and start run on this thread */
+  h->stack_group = limits->stack_group;
+  if (h->stack_group && !vm_stack_group_add(h->stack_group, h)) {
+    h->stack_group = NULL;
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  vm_stack_enter(h); /* init and start run on this thread */
   inst->head.heap =
       inst->store ? &((wasm_store_t *)inst->store)->heap : &inst->own_heap;
 
@@ -295,10 +303,50 @@ static void run_invoke(void *arg) {
   ic->f->array_entry(ic->f->typed_entry, ic->f->vmctx, ic->values);
 }
 
+bool vm_stack_group_add(vm_stack_group *g, vm_vmctx_header *h) {
+  if (g->n == g->cap) {
+    size_t cap = g->cap ? 2 * g->cap : 8;
+    vm_vmctx_header **m = realloc(g->members, cap * sizeof *m);
+    if (!m)
+      return false;
+    g->members = m;
+    g->cap = cap;
+  }
+  g->members[g->n++] = h;
+  h->stack_limit = g->limit;
+  return true;
+}
+
+void vm_stack_group_remove(vm_stack_group *g, vm_vmctx_header *h) {
+  for (size_t i = 0; i < g->n; i++)
+    if (g->members[i] == h) {
+      g->members[i] = g->members[--g->n];
+      return;
+    }
+}
+
+void vm_stack_group_free(vm_stack_group *g) {
+  free(g->members);
+  *g = (vm_stack_group){0};
+}
+
+void vm_stack_enter(vm_vmctx_header *h) {
+  uintptr_t limit = vm_stack_limit();
+  vm_stack_group *g = h->stack_group;
+  if (!g) {
+    h->stack_limit = limit;
+    return;
+  }
+  if (g->limit == limit)
+    return;
+  g->limit = limit;
+  for (size_t i = 0; i < g->n; i++)
+    g->members[i]->stack_limit = limit;
+}
+
 bool vm_invoke(vm_funcref *f, void *values, vm_trap_info *trap) {
-  /* the store's code may run on another thread than last time: every
-   * vmctx of the store shares this cell */
-  *((vm_vmctx_header *)f->vmctx)->stack_limit = vm_stack_limit();
+  /* the store's code may run on another thread than last time */
+  vm_stack_enter(f->vmctx);
   invoke_call ic = {f, values};
   return vm_call_protected(run_invoke, &ic, trap);
 }

@@ -83,17 +83,27 @@ typedef struct vm_instance {
   vm_tag *own_tags;      /* the tags the module defines */
   uint64_t *elem_items;  /* one allocation for every segment's items */
   vm_funcref *host_links; /* imported host functions, linked (vm/host.h) */
-  uintptr_t own_stack_limit; /* the stack cell when limits->stack_cell is NULL */
   uint8_t *elem_gc;      /* per segment: items are GC references (head.elem_gc) */
   struct gc_heap *own_heap; /* the heap cell when there is no store (unit
                                tests; freed with the instance) */
 } vm_instance;
 
+/* vm_stack_group (vmctx.h): an entry from the host calls vm_stack_enter;
+ * on the thread of the last entry that is one compare, on another thread it
+ * rewrites every member. */
+/* Adds h, giving it the group's limit; false on out of memory. */
+bool vm_stack_group_add(vm_stack_group *g, vm_vmctx_header *h);
+void vm_stack_group_remove(vm_stack_group *g, vm_vmctx_header *h);
+/* Frees the member array (the members are not touched). */
+void vm_stack_group_free(vm_stack_group *g);
+/* Makes every vmctx reachable from h hold this thread's stack limit: h's
+ * group, or h alone if it has none. */
+void vm_stack_enter(vm_vmctx_header *h);
+
 /* Engine-level limits an instance is created under. */
 typedef struct vm_limits {
   uint64_t max_memory_pages; /* per memory */
-  uintptr_t *stack_cell;     /* the store's stack-limit cell (vmctx.h), or
-                                NULL for one of the instance's own */
+  vm_stack_group *stack_group; /* the store's, or NULL: the instance alone */
 } vm_limits;
 
 /* Creates an instance of m (compiled as c) with `imports` (m->nimports of
@@ -124,8 +134,8 @@ bool vm_module_vt_is_func(const fe_module *m, fe_valtype vt);
 void vm_instance_visit(const vm_instance *inst, gc_visit_fn *visit, void *vctx);
 
 /* Calls f with values (16 bytes each: arguments in, results out) under a
- * protected call on the current thread, after setting the stack-limit cell
- * of f's store to this thread's limit.  False if it trapped. */
+ * protected call on the current thread, after giving every vmctx of f's
+ * store this thread's stack limit (vm_stack_enter).  False if it trapped. */
 bool vm_invoke(vm_funcref *f, void *values, vm_trap_info *trap);
 
 #endif

@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 
+#include "instance.h"
 #include "vm.h"
 
 /* Objects outside instances that hold counted references. */
@@ -76,6 +77,7 @@ void wasm_store_delete(own wasm_store_t *store) {
   /* last: the objects above released their counts into it; every live box's
    * finalizer runs here, once */
   gc_heap_free(store->heap);
+  vm_stack_group_free(&store->stack_group);
   free(store);
 }
 

@@ -95,7 +95,7 @@ typedef struct vm_owned_gc vm_owned_gc;
 struct wasm_store_t {
   wasm_engine_t *engine;
   vm_owned *owned;
-  uintptr_t stack_limit; /* the stack-limit cell of every vmctx of the store
+  vm_stack_group stack_group; /* every vmctx of the store (vm/instance.h)
                             (vmctx.h), refreshed on every entry */
   /* The store's GC heap (docs/gc.md "In the VM"), created at the first GC
    * allocation (vm_store_heap); every vmctx of the store points to this

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KILN_VMCTX_ABI 2u
+#define KILN_VMCTX_ABI 3u
 
 /* A function reference (funcref values are pointers to these).  The array
  * entry is a per-type trampoline: array_entry(typed_entry, vmctx, values),
@@ -143,15 +143,26 @@ typedef enum vm_trap_code {
  * so that the host trampolines (kiln_h<T>, jit.h) find the builtins table
  * and the stack limit the same way Wasm functions do. */
 typedef struct vm_vmctx_header {
-  uintptr_t *stack_limit;    /* prologues trap when sp goes below *stack_limit:
-                                one cell per store, shared by all its vmctxs
-                                and refreshed on every entry from the host,
-                                so that whichever thread runs the store's
-                                code checks against its own stack */
+  uintptr_t stack_limit;     /* prologues trap when the frame address is
+                                below it: the limit of the thread that runs
+                                the store's code now.  Every vmctx of a store
+                                holds the same value; an entry from the host
+                                on another thread than the last rewrites them
+                                all (vm_stack_group, vm/instance.h), so a
+                                prologue reads it with one load */
   const void *const *builtins;
   void *instance;            /* the owning instance (vm/ internal) */
   void *store;
+  struct vm_stack_group *stack_group; /* the store's, or NULL (vm/ internal) */
 } vm_vmctx_header;
+
+/* The vmctxs of one store, which must all hold the stack limit of the
+ * thread running the store's code (vm/instance.h: vm_stack_enter). */
+typedef struct vm_stack_group {
+  uintptr_t limit; /* what every member holds */
+  vm_vmctx_header **members;
+  size_t n, cap;
+} vm_stack_group;
 
 /* Where each part of a module's vmctx lives (byte offsets from vmctx).
  * Arrays are indexed by the module's index spaces. */
