@@ -38,4 +38,7 @@ void cli_validate_usage(void);
 int cli_wast(int argc, char **argv);
 void cli_wast_usage(void);
 
+int cli_wat2wasm(int argc, char **argv);
+void cli_wat2wasm_usage(void);
+
 #endif

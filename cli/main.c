@@ -23,6 +23,8 @@ static void usage(FILE *out) {
           "binaries\n"
           "  wast [--verbose] FILE.json... run spec test scripts (wast2json "
           "layout)\n"
+          "  wat2wasm FILE.wat [-o OUT]   convert a text module to a binary "
+          "one\n"
           "  version [--verbose]          print the versions of kiln and of "
           "its compiler\n"
           "  help [COMMAND]               print this help, or a command's\n"
@@ -100,6 +102,7 @@ static void help_usage(void) {
 static const command commands[] = {
     {"validate", cli_validate, cli_validate_usage},
     {"wast", cli_wast, cli_wast_usage},
+    {"wat2wasm", cli_wat2wasm, cli_wat2wasm_usage},
     {"version", cmd_version, version_usage},
     {"help", cmd_help, help_usage},
 };

@@ -88,6 +88,28 @@ WASM_API_EXTERN size_t kiln_diagnostic_format(const kiln_diagnostic_t *diag,
                                               char *buf, size_t size);
 
 /* ------------------------------------------------------------------------
+ * The text format
+ * ---------------------------------------------------------------------- */
+
+/* Where and why a text module could not be parsed. */
+typedef struct kiln_text_error {
+  uint32_t line, column; /* 1-based; 0 when there is no position */
+  char message[200];     /* names what was expected, e.g. "expected a value
+                            type, found `i33`" */
+} kiln_text_error_t;
+
+/* Converts a module in the WebAssembly text format — one `(module ...)`
+ * form, or bare module fields — into the binary format (Wasmtime's
+ * wasmtime_wat2wasm is the model; wasm.h has no such call).  On success
+ * returns true and fills *out, to be freed with wasm_byte_vec_delete; on a
+ * syntax error returns false and, if err is not NULL, says where and why.
+ * The binary is not validated here: wasm_module_new,
+ * wasm_module_validate and kiln_module_validate_ex do that (their
+ * diagnostics then give binary offsets).  Does not need an engine. */
+WASM_API_EXTERN bool kiln_wat2wasm(const char *text, size_t len, wasm_byte_vec_t *out,
+                                   kiln_text_error_t *err);
+
+/* ------------------------------------------------------------------------
  * Module summary
  * ---------------------------------------------------------------------- */
 

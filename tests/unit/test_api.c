@@ -1307,6 +1307,39 @@ static void test_module_threads(void **state) {
   wasm_engine_delete(engine);
 }
 
+/* kiln_wat2wasm: text in, the binary wat2wasm would write out (validated
+ * here by kiln_module_validate_ex); a syntax error with its position. */
+static void test_wat2wasm(void **state) {
+  (void)state;
+  static const char text[] = "(module\n  (func (export \"f\") (result i32) i32.const 42))";
+  static const uint8_t expect[] = {
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,       /* header */
+      0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,             /* type () -> i32 */
+      0x03, 0x02, 0x01, 0x00,                               /* func 0: type 0 */
+      0x07, 0x05, 0x01, 0x01, 'f', 0x00, 0x00,              /* export "f" */
+      0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, 0x2a, 0x0b,       /* i32.const 42 */
+  };
+  wasm_byte_vec_t out;
+  kiln_text_error_t err;
+  assert_true(kiln_wat2wasm(text, strlen(text), &out, &err));
+  assert_int_equal(out.size, sizeof expect);
+  assert_memory_equal(out.data, expect, sizeof expect);
+  wasm_engine_t *engine = wasm_engine_new();
+  kiln_diagnostic_t diag;
+  assert_true(kiln_module_validate_ex(engine, (const uint8_t *)out.data, out.size, &diag));
+  wasm_engine_delete(engine);
+  wasm_byte_vec_delete(&out);
+
+  static const char bad[] = "(module\n  (func (result i33)))";
+  assert_false(kiln_wat2wasm(bad, strlen(bad), &out, &err));
+  assert_int_equal(out.size, 0);
+  assert_int_equal(err.line, 2);
+  assert_int_equal(err.column, 17);
+  assert_true(err.message[0] != 0);
+  assert_false(kiln_wat2wasm(bad, strlen(bad), &out, NULL)); /* err optional */
+  assert_false(kiln_wat2wasm(NULL, 5, &out, &err));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_valtype_standard),
@@ -1326,6 +1359,7 @@ int main(void) {
       cmocka_unit_test(test_module_invalid),
       cmocka_unit_test(test_module_handles),
       cmocka_unit_test(test_module_threads),
+      cmocka_unit_test(test_wat2wasm),
   };
   int total = (int)(sizeof tests / sizeof *tests);
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
