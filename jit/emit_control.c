@@ -478,6 +478,15 @@ static LLVMValueRef zero_of(jit_module *jm, fe_valtype t) {
   return LLVMConstNull(jit_type(jm, t));
 }
 
+/* Whether a function's frame may be large: every value it can hold at once
+ * is a local or an operand (at most one per byte of its body), so with
+ * fewer than 4096 of both together its frame stays far below
+ * VM_STACK_RESERVE (16 bytes a value: 64 KiB, plus what LLVM adds). */
+static bool frame_may_be_large(const jit_func *f) {
+  const fe_module *m = f->jm->m;
+  return (uint64_t)f->nlocals + m->funcs[f->index].code.len >= 4096;
+}
+
 /* Entry block: locals as allocas (mem2reg makes them SSA), the stack-limit
  * check, and a results area for callees with 4 or more results. */
 static void emit_prologue(jit_func *f) {
@@ -508,15 +517,41 @@ static void emit_prologue(jit_func *f) {
     f->call_area = LLVMBuildAlloca(f->b, at, "results.area");
     LLVMSetAlignment(f->call_area, 16);
   }
-  /* stack overflow: the frame address against vmctx->stack_limit (the
-   * host rewrites it only between entries, vm/instance.h) */
-  LLVMTypeRef fa_ty;
-  LLVMValueRef fa = jit_intrinsic(jm, "llvm.frameaddress", &jm->t_ptr, 1, &fa_ty);
-  LLVMValueRef zero = LLVMConstInt(jm->t_i32, 0, 0);
-  LLVMValueRef frame = LLVMBuildCall2(f->b, fa_ty, fa, &zero, 1, "frame");
-  LLVMValueRef sp = LLVMBuildPtrToInt(f->b, frame, jm->t_i64, "sp");
+  /* stack overflow: the frame against vmctx->stack_limit (the host
+   * rewrites it only between entries, vm/instance.h), so that
+   * VM_STACK_RESERVE bytes stay below every frame for C code (host
+   * functions, builtins, the trap path).  A frame that cannot be large is
+   * checked at its top, the frame address (free: %rbp); any other at its
+   * bottom, the stack pointer after the prologue allocated it (reading
+   * %rsp after the prologue's pushes costs a stack-engine sync: ~4% on
+   * fib).  Below the limit, the trap builtin runs on this stack: it first
+   * touches 16 KiB below the frame, so that with less room than that left
+   * the touch faults on the guard page (a stack overflow, to the signal
+   * handler on its alternate stack) instead of the C code. */
+  LLVMValueRef sp;
+  if (frame_may_be_large(f)) {
+    LLVMTypeRef ss_ty;
+    LLVMValueRef ss = jit_intrinsic(jm, "llvm.stacksave", &jm->t_ptr, 1, &ss_ty);
+    sp = LLVMBuildPtrToInt(f->b, LLVMBuildCall2(f->b, ss_ty, ss, NULL, 0, "frame.bottom"),
+                           jm->t_i64, "sp");
+  } else {
+    LLVMTypeRef fa_ty;
+    LLVMValueRef fa = jit_intrinsic(jm, "llvm.frameaddress", &jm->t_ptr, 1, &fa_ty);
+    LLVMValueRef zero = LLVMConstInt(jm->t_i32, 0, 0);
+    sp = LLVMBuildPtrToInt(f->b, LLVMBuildCall2(f->b, fa_ty, fa, &zero, 1, "frame"), jm->t_i64,
+                           "sp");
+  }
   LLVMValueRef limit = jit_load_vmctx(f, VM_OFF_STACK_LIMIT, jm->t_i64, "stack.limit");
-  jit_trap_if(f, LLVMBuildICmp(f->b, LLVMIntULT, sp, limit, ""), VM_TRAP_STACK_OVERFLOW);
+  LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(jm->ctx, f->fn, "stack.low");
+  LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(jm->ctx, f->fn, "ok");
+  LLVMBuildCondBr(f->b, LLVMBuildICmp(f->b, LLVMIntULT, sp, limit, ""), slow, ok);
+  f->nchecks++;
+  LLVMPositionBuilderAtEnd(f->b, slow);
+  LLVMValueRef room = LLVMBuildIntToPtr(
+      f->b, LLVMBuildSub(f->b, sp, LLVMConstInt(jm->t_i64, 16384, 0), ""), jm->t_ptr, "");
+  LLVMSetVolatile(LLVMBuildLoad2(f->b, jm->t_i8, room, ""), 1);
+  LLVMBuildBr(f->b, jit_trap_block(f, VM_TRAP_STACK_OVERFLOW));
+  LLVMPositionBuilderAtEnd(f->b, ok);
 }
 
 /* The results area callees with 4 or more results write into: sized for

@@ -330,8 +330,8 @@ void vm_stack_group_free(vm_stack_group *g) {
   *g = (vm_stack_group){0};
 }
 
-void vm_stack_enter(vm_vmctx_header *h) {
-  uintptr_t limit = vm_stack_limit();
+/* Makes every vmctx reachable from h hold `limit`. */
+static void stack_set(vm_vmctx_header *h, uintptr_t limit) {
   vm_stack_group *g = h->stack_group;
   if (!g) {
     h->stack_limit = limit;
@@ -344,9 +344,24 @@ void vm_stack_enter(vm_vmctx_header *h) {
     g->members[i]->stack_limit = limit;
 }
 
+void vm_stack_enter(vm_vmctx_header *h) { stack_set(h, vm_stack_limit()); }
+
 bool vm_invoke(vm_funcref *f, void *values, vm_trap_info *trap) {
-  /* the store's code may run on another thread than last time */
-  vm_stack_enter(f->vmctx);
+  /* the store's code may run on another thread than last time; and if it
+   * is running now, on another thread blocked in a host call that made
+   * this one enter, that thread's limit must be back when this returns */
+  vm_vmctx_header *h = f->vmctx;
+  vm_stack_group *g = h->stack_group;
+  uintptr_t saved = g ? g->limit : h->stack_limit;
+  bool nested = !g || g->active > 0;
+  vm_stack_enter(h);
+  if (g)
+    g->active++;
   invoke_call ic = {f, values};
-  return vm_call_protected(run_invoke, &ic, trap);
+  bool ok = vm_call_protected(run_invoke, &ic, trap);
+  if (g)
+    g->active--;
+  if (nested)
+    stack_set(h, saved);
+  return ok;
 }

@@ -162,6 +162,7 @@ typedef struct vm_stack_group {
   uintptr_t limit; /* what every member holds */
   vm_vmctx_header **members;
   size_t n, cap;
+  unsigned active; /* entries from the host now running (vm_invoke) */
 } vm_stack_group;
 
 /* Where each part of a module's vmctx lives (byte offsets from vmctx).
