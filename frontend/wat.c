@@ -163,6 +163,11 @@ static void put(parser *p, wbuf *b, const void *src, size_t n) {
   b->n += n;
 }
 static void put8(parser *p, wbuf *b, uint8_t v) { put(p, b, &v, 1); }
+/* Bytes of p->sigs from offset off; NULL while it is empty (NULL + 0 is
+ * undefined in C). */
+static const uint8_t *sig_at(const parser *p, size_t off) {
+  return p->sigs.p ? p->sigs.p + off : NULL;
+}
 static void putu(parser *p, wbuf *b, uint64_t v) {
   uint8_t t[10];
   size_t n = 0;
@@ -611,9 +616,9 @@ static uint32_t find_or_add_functype(parser *p, size_t start, uint32_t np,
   section *s = &p->sec_implicit;
   put8(p, &s->b, FE_COMP_FUNC);
   putu(p, &s->b, np);
-  put(p, &s->b, p->sigs.p + start, plen);
+  put(p, &s->b, sig_at(p, start), plen);
   putu(p, &s->b, nr);
-  put(p, &s->b, p->sigs.p + start + plen, len - plen);
+  put(p, &s->b, sig_at(p, start + plen), len - plen);
   s->count++;
   return p->ntypes - 1;
 }
@@ -667,9 +672,9 @@ static void parse_comptype(parser *p, wbuf *b, tinfo *ti) {
     ti->siglen = p->sigs.n - ti->sig;
     put8(p, b, FE_COMP_FUNC);
     putu(p, b, ti->np);
-    put(p, b, p->sigs.p + ti->sig, ti->plen);
+    put(p, b, sig_at(p, ti->sig), ti->plen);
     putu(p, b, ti->nr);
-    put(p, b, p->sigs.p + ti->sig + ti->plen, ti->siglen - ti->plen);
+    put(p, b, sig_at(p, ti->sig + ti->plen), ti->siglen - ti->plen);
   } else if (at_kw(p, "struct")) {
     advance(p);
     ti->kind = FE_COMP_STRUCT;
@@ -854,7 +859,7 @@ static void parse_blocktype(parser *p, wbuf *b) {
       if (nr == 0)
         put8(p, b, 0x40);
       else
-        put(p, b, p->sigs.p + start, p->sigs.n - start);
+        put(p, b, sig_at(p, start), p->sigs.n - start);
       p->sigs.n = start;
       return;
     }
@@ -2306,4 +2311,14 @@ void wat_module_free(wat_module *m) {
   free(m->bytes);
   free(m->id);
   memset(m, 0, sizeof *m);
+}
+
+bool wat_is_module_field(const wat_tok *kw) {
+  static const char *const fields[] = {"type",   "rec",    "func",   "table",
+                                       "memory", "global", "tag",    "import",
+                                       "export", "start",  "elem",   "data"};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    if (wat_tok_is(kw, fields[i]))
+      return true;
+  return false;
 }

@@ -70,4 +70,9 @@ bool wat_parse_text(const char *src, size_t len, wat_module *out,
 
 void wat_module_free(wat_module *m);
 
+/* Whether a keyword opens a module field (`type`, `rec`, `func`, `table`,
+ * `memory`, `global`, `tag`, `import`, `export`, `start`, `elem`, `data`):
+ * a script of bare fields is one module. */
+bool wat_is_module_field(const wat_tok *kw);
+
 #endif

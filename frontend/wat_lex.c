@@ -132,7 +132,9 @@ static size_t utf8_put(uint8_t *out, uint32_t cp) {
 
 void wat_lex_init(wat_lexer *lx, const char *src, size_t len) {
   memset(lx, 0, sizeof *lx);
-  lx->src = src;
+  /* An empty text may come as NULL (an empty `(module quote)`); the lexer
+   * computes src + offset, which is undefined on NULL even for 0. */
+  lx->src = src ? src : "";
   lx->len = len;
   lx->line = 1;
 }

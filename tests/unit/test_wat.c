@@ -329,6 +329,24 @@ static void test_truncations(void **state) {
   }
 }
 
+/* Inputs of tests/fuzz/regressions/wat-*.wat (found by fuzz_wat under
+ * clang's UBSan, which flags NULL + 0; GCC's does not, so these check the
+ * results, and ./dev fuzz replays the files). */
+static void test_fuzz_findings(void **state) {
+  (void)state;
+  /* an implicit [] -> [] type while no signature was recorded yet */
+  CHECK("(func)",
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00,
+        0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b);
+  /* a quote of no strings: the inner text is empty (a NULL buffer) */
+  CHECK("(module quote)");
+  wat_module m;
+  wat_error err;
+  assert_true(wat_parse_text(NULL, 0, &m, &err));
+  assert_int_equal(m.size, 8);
+  wat_module_free(&m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_empty),
@@ -346,6 +364,7 @@ int main(void) {
       cmocka_unit_test(test_depth),
       cmocka_unit_test(test_from_lexer),
       cmocka_unit_test(test_truncations),
+      cmocka_unit_test(test_fuzz_findings),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
