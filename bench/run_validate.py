@@ -26,62 +26,25 @@ could not run at all).  docs/performance.md records the results.
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from benchlib import cpu_model, parse_args, parse_tsv, time_process  # noqa: E402
 PROGRAMS = ["fib", "matmul", "nbody", "sha256", "sieve", "sort", "strings"]
 
 
-def parse_tsv(text):
-    rows = {}
-    lines = [l for l in text.splitlines() if l.strip()]
-    if not lines:
-        return rows
-    head = lines[0].split("\t")
-    for l in lines[1:]:
-        cols = l.split("\t")
-        if len(cols) == len(head):
-            rows[cols[0]] = dict(zip(head, cols))
-    return rows
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for l in f:
-                if l.startswith("model name"):
-                    return l.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
-def time_process(cmd, runs):
-    ts = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        ts.append(time.perf_counter() - t0)
-        if p.returncode != 0:
-            return None, p.stderr.decode(errors="replace").strip()
-    return statistics.median(ts), min(ts)
 
 
 def main(argv):
-    build = "build"
-    rounds = 20
-    i = 0
-    while i < len(argv):
-        if argv[i] == "--rounds":
-            rounds = int(argv[i + 1])
-            i += 2
-            continue
-        build = argv[i]
-        i += 1
+    build, rounds = parse_args(argv)
     bench = os.path.join(build, "bench")
     vt = os.path.join(bench, "validate_throughput")
     if not os.access(vt, os.X_OK):

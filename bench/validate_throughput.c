@@ -16,92 +16,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "kiln.h"
 #include "wasm.h"
 
-#define MAX_ROUNDS 1000
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
-static uint8_t *read_file(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  uint8_t *buf = NULL;
-  size_t cap = 0, n = 0;
-  for (;;) {
-    if (n == cap) {
-      size_t ncap = cap ? cap * 2 : 1 << 16;
-      uint8_t *nbuf = realloc(buf, ncap);
-      if (!nbuf) {
-        free(buf);
-        fclose(f);
-        return NULL;
-      }
-      buf = nbuf;
-      cap = ncap;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  int err = ferror(f);
-  fclose(f);
-  if (err) {
-    free(buf);
-    return NULL;
-  }
-  *size = n;
-  return buf;
-}
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 static void usage(FILE *out) {
   fprintf(out, "usage: validate_throughput [--rounds N] [--min-round-ms MS] [--tsv] FILE...\n");
 }
 
 int main(int argc, char **argv) {
-  int rounds = 20;
-  double min_round = 0.020;
-  int tsv = 0, status = 0, nfiles = 0;
-  char **files = calloc((size_t)argc, sizeof *files);
-  if (!files)
-    return 2;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
-      rounds = atoi(argv[++i]);
-    } else if (strcmp(argv[i], "--min-round-ms") == 0 && i + 1 < argc) {
-      min_round = atof(argv[++i]) / 1000.0;
-    } else if (strcmp(argv[i], "--tsv") == 0) {
-      tsv = 1;
-    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      usage(stdout);
-      free(files);
-      return 0;
-    } else if (argv[i][0] == '-' && argv[i][1] != 0) {
-      usage(stderr);
-      free(files);
-      return 2;
-    } else {
-      files[nfiles++] = argv[i];
-    }
+  bench_opts o;
+  int parsed = bench_parse_opts(argc, argv, NULL, &o, usage);
+  if (parsed >= 0) {
+    free(o.files);
+    return parsed;
   }
-  if (nfiles == 0 || rounds < 1 || rounds > MAX_ROUNDS) {
-    usage(stderr);
-    free(files);
-    return 2;
-  }
+  int rounds = o.rounds, tsv = o.tsv, status = 0, nfiles = o.nfiles;
+  double min_round = o.min_round;
+  char **files = o.files;
 
   wasm_engine_t *engine = wasm_engine_new();
   if (!engine) {
@@ -114,7 +51,7 @@ int main(int argc, char **argv) {
 
   for (int f = 0; f < nfiles; f++) {
     size_t size = 0;
-    uint8_t *bytes = read_file(files[f], &size);
+    uint8_t *bytes = (uint8_t *)bench_read_file(files[f], &size);
     if (!bytes) {
       fprintf(stderr, "validate_throughput: cannot read %s\n", files[f]);
       status = 1;
@@ -134,23 +71,23 @@ int main(int argc, char **argv) {
      * The calibration runs double as warm-up. */
     long reps = 1;
     for (;;) {
-      double t0 = now_s();
+      double t0 = bench_now();
       for (long r = 0; r < reps; r++)
         (void)kiln_module_validate_ex(engine, bytes, size, NULL);
-      double dt = now_s() - t0;
+      double dt = bench_now() - t0;
       if (dt >= min_round || reps >= (1L << 24))
         break;
       reps = dt > 0 ? (long)(reps * (min_round / dt) * 1.2) + 1 : reps * 10;
     }
 
-    double t[MAX_ROUNDS];
+    double t[BENCH_MAX_ROUNDS];
     for (int r = 0; r < rounds; r++) {
-      double t0 = now_s();
+      double t0 = bench_now();
       for (long k = 0; k < reps; k++)
         (void)kiln_module_validate_ex(engine, bytes, size, NULL);
-      t[r] = (now_s() - t0) / (double)reps;
+      t[r] = (bench_now() - t0) / (double)reps;
     }
-    qsort(t, (size_t)rounds, sizeof t[0], cmp_double);
+    qsort(t, (size_t)rounds, sizeof t[0], bench_cmp_double);
     double median = rounds % 2 ? t[rounds / 2] : (t[rounds / 2 - 1] + t[rounds / 2]) / 2;
     double mbs = (double)size / median / 1e6;
     if (tsv)
