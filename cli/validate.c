@@ -1,6 +1,9 @@
 /* cli/validate.c — `kiln validate [--report] FILE...`.
  *
- * Decodes and validates each file with kiln_module_validate_ex.  A valid
+ * Decodes and validates each file with kiln_module_validate_ex.  A file
+ * whose name ends in .wat is a text module: it is first converted with
+ * kiln_wat2wasm (a syntax error prints "error: FILE:LINE:COL: message"),
+ * then its binary is validated like any other.  A valid
  * module prints nothing; a rejected one prints one line,
  * "error: FILE: <diagnostic>", to stderr, in the wording every Kiln tool
  * shares (kiln_diagnostic_format).  With --report it also prints, on stdout,
@@ -31,9 +34,12 @@ typedef struct report_totals {
 void cli_validate_usage(void) {
   printf("usage: kiln validate [--report] [--] FILE...\n"
          "\n"
-         "Decodes and validates WebAssembly binary modules.  A valid module\n"
+         "Decodes and validates WebAssembly modules: binaries, and text\n"
+         "modules (FILE.wat), converted to a binary first.  A valid module\n"
          "prints nothing; a rejected one prints one line to stderr:\n"
          "  error: FILE: <kind>: <reason> at offset 0xNN (<section>[, function N])\n"
+         "  error: FILE.wat:LINE:COL: <message>   (a syntax error in the text)\n"
+         "(offsets in a .wat file's diagnostics are those of its binary)\n"
          "\n"
          "  --report   also print, per module, its status, size, function and\n"
          "             type counts, and the median validation time of %d runs\n"
@@ -153,6 +159,36 @@ int cli_validate(int argc, char **argv) {
       fprintf(stderr, "error: %s: cannot read: %s\n", path, strerror(err));
       status = CLI_EXIT_FAILURE;
       continue;
+    }
+    if (strlen(path) > 4 &&
+        strcmp(path + strlen(path) - 4, ".wat") == 0) {
+      /* a text module: its binary is what is validated (and timed) */
+      wasm_byte_vec_t bin;
+      kiln_text_error_t terr;
+      bool parsed = kiln_wat2wasm((const char *)data, size, &bin, &terr);
+      free(data);
+      data = NULL;
+      if (!parsed) {
+        fprintf(stderr, "error: %s:%u:%u: %s\n", path, terr.line,
+                terr.column, terr.message);
+        status = CLI_EXIT_FAILURE;
+        if (report) {
+          printf("malformed %s size=%zu functions=- types=- time=-us "
+                 "rate=-MB/s\n", path, size);
+          totals.modules++;
+          totals.rejected++;
+        }
+        continue;
+      }
+      size = bin.size;
+      data = malloc(size ? size : 1);
+      if (data && size) memcpy(data, bin.data, size);
+      wasm_byte_vec_delete(&bin);
+      if (!data) {
+        fprintf(stderr, "error: %s: out of memory\n", path);
+        status = CLI_EXIT_FAILURE;
+        continue;
+      }
     }
     bool ok;
     if (report) {

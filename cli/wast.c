@@ -1,7 +1,10 @@
-/* cli/wast.c — `kiln wast [--verbose] FILE.json...`: the spec test runner.
+/* cli/wast.c — `kiln wast [--verbose] FILE...`: the spec test runner.
  *
- * Runs WABT-style wast2json command lists (tests/spec/testsuite/README.md,
- * "Runner contract") through the public API: modules are compiled with
+ * Runs WAST scripts (FILE.wast, read by cli/wast_script.c into the command
+ * list wast2json would have written, modules held in memory) and WABT-style
+ * wast2json command lists (FILE.json), both through one runner with the
+ * contract of tests/spec/testsuite/README.md ("Runner contract"), through
+ * the public API: modules are compiled with
  * kiln_module_new_ex, instantiated with wasm_instance_new (imports resolved
  * by module and field name among the registered instances and the spectest
  * host module), and actions run with wasm_func_call / wasm_global_get.
@@ -10,7 +13,10 @@
  *
  * Every command is counted as passed, failed or skipped with a reason.
  * Commands that need a feature Kiln does not run yet (SIMD values, GC
- * references, exception handling, text modules) are skipped, never failed.
+ * references, exception handling) are skipped, never failed; so are the
+ * text modules of a JSON script (its .wat files, which the same command of
+ * the .wast script runs).  A text module the parser rejects counts as a
+ * malformed module.
  * One store per script.
  *
  * Host references: an `externref` argument with a numeric value N is an
@@ -35,13 +41,14 @@
 #include "cli.h"
 #include "json.h"
 #include "kiln.h"
+#include "wast_script.h"
 #include "wasm.h"
 
 /* Failure lines printed per file without --verbose. */
 #define FAILURE_LINES 20
 
 /* Skip reasons: one string per category, so the summary groups them. */
-#define SKIP_TEXT "text module: needs the text-format parser (issue 4)"
+#define SKIP_TEXT "text module of a JSON script: run the .wast instead"
 #define SKIP_SIMD "SIMD: v128 values are not supported"
 #define SKIP_GC "GC: GC reference values are not supported"
 #define SKIP_EH "exception handling is not supported"
@@ -78,8 +85,12 @@ typedef struct skip_count {
 } skip_count;
 
 typedef struct wast_script {
-  const char *path;  /* the JSON file, as given */
+  const char *path;  /* the script, as given */
   char *dir;         /* its directory, with a final '/' (or "") */
+  /* a .wast script's modules, named by the commands' "kiln_module"
+   * (cli/wast_script.h); NULL for a JSON script, whose modules are files */
+  const wast_text_module *mods;
+  size_t nmods;
   bool verbose;
   wasm_engine_t *engine;
   wasm_store_t *store;
@@ -808,25 +819,60 @@ static inst_result instantiate(wast_script *s, const wasm_module_t *module,
  * Modules
  * ---------------------------------------------------------------------- */
 
-/* Reads a module file named by a command (relative to the JSON file). */
-static bool read_module(wast_script *s, const char *filename, uint8_t **data,
-                        size_t *size, char *msg, size_t msglen) {
+/* The in-memory module a command of a .wast script names, or NULL (a
+ * JSON script, or no such field). */
+static const wast_text_module *mem_module(const wast_script *s,
+                                          const cJSON *cmd) {
+  if (!s->mods) return NULL;
+  long i = json_int(cmd, "kiln_module", -1);
+  if (i < 0 || (size_t)i >= s->nmods) return NULL;
+  return &s->mods[i];
+}
+
+typedef enum mod_bytes {
+  MOD_OK,            /* *data / *size hold the binary */
+  MOD_ERROR,         /* no module: msg says why */
+  MOD_TEXT_REJECTED, /* the text parser rejected it: msg holds its error */
+} mod_bytes;
+
+/* The bytes of the module a command names: the file named by "filename"
+ * (relative to the JSON file), or the module a .wast script parsed.
+ * *data is to be freed by the caller (a copy either way). */
+static mod_bytes read_module(wast_script *s, const cJSON *cmd,
+                             uint8_t **data, size_t *size, char *msg,
+                             size_t msglen) {
+  const wast_text_module *mm = mem_module(s, cmd);
+  if (mm) {
+    if (!mm->bytes) {
+      snprintf(msg, msglen, "text rejected: %s", mm->error ? mm->error : "");
+      return MOD_TEXT_REJECTED;
+    }
+    *data = malloc(mm->size ? mm->size : 1);
+    if (!*data) {
+      snprintf(msg, msglen, "out of memory");
+      return MOD_ERROR;
+    }
+    memcpy(*data, mm->bytes, mm->size);
+    *size = mm->size;
+    return MOD_OK;
+  }
+  const char *filename = json_str(cmd, "filename");
   if (!filename) {
     snprintf(msg, msglen, "command has no filename");
-    return false;
+    return MOD_ERROR;
   }
   size_t n = strlen(s->dir) + strlen(filename) + 1;
   char *path = malloc(n);
   if (!path) {
     snprintf(msg, msglen, "out of memory");
-    return false;
+    return MOD_ERROR;
   }
   snprintf(path, n, "%s%s", s->dir, filename);
   int err = 0;
   bool ok = cli_read_file(path, data, size, &err);
   if (!ok) snprintf(msg, msglen, "cannot read %s: %s", path, strerror(err));
   free(path);
-  return ok;
+  return ok ? MOD_OK : MOD_ERROR;
 }
 
 /* Compiles a module file; NULL with msg on failure. */
@@ -834,8 +880,7 @@ static wasm_module_t *load_module(wast_script *s, const cJSON *cmd, char *msg,
                                   size_t msglen) {
   uint8_t *data = NULL;
   size_t size = 0;
-  if (!read_module(s, json_str(cmd, "filename"), &data, &size, msg, msglen))
-    return NULL;
+  if (read_module(s, cmd, &data, &size, msg, msglen) != MOD_OK) return NULL;
   kiln_diagnostic_t diag;
   wasm_module_t *m = kiln_module_new_ex(s->engine, data, size, &diag);
   free(data);
@@ -846,14 +891,16 @@ static wasm_module_t *load_module(wast_script *s, const cJSON *cmd, char *msg,
   return m;
 }
 
-static bool is_text_module(const cJSON *cmd) {
+/* A text module of a JSON script (a .wat file): not run, as the runner
+ * reads only binaries there; the same command of a .wast script runs. */
+static bool is_text_module(const wast_script *s, const cJSON *cmd) {
   const char *t = json_str(cmd, "module_type");
-  return t && strcmp(t, "text") == 0;
+  return t && strcmp(t, "text") == 0 && !mem_module(s, cmd);
 }
 
 /* `module`: compile, instantiate, make current. */
 static void cmd_module(wast_script *s, const cJSON *cmd) {
-  if (is_text_module(cmd)) return skip(s, SKIP_TEXT);
+  if (is_text_module(s, cmd)) return skip(s, SKIP_TEXT);
   char msg[512];
   wasm_module_t *m = load_module(s, cmd, msg, sizeof msg);
   s->current = NULL;
@@ -874,7 +921,7 @@ static void cmd_module(wast_script *s, const cJSON *cmd) {
 
 /* `module_definition`: compile only, keep under its name. */
 static void cmd_module_definition(wast_script *s, const cJSON *cmd) {
-  if (is_text_module(cmd)) return skip(s, SKIP_TEXT);
+  if (is_text_module(s, cmd)) return skip(s, SKIP_TEXT);
   char msg[512];
   wasm_module_t *m = load_module(s, cmd, msg, sizeof msg);
   if (!m) return fail(s, "%s", msg);
@@ -923,17 +970,27 @@ static void cmd_register(wast_script *s, const cJSON *cmd) {
   pass(s);
 }
 
-/* assert_invalid / assert_malformed on a binary module: it must be
- * rejected; the category (malformed vs invalid) is informational. */
+/* assert_invalid / assert_malformed: the module must be rejected, by the
+ * text parser (a .wast script's text module: malformed), the decoder
+ * (malformed) or validation (invalid); the category is informational. */
 static void cmd_assert_rejected(wast_script *s, const cJSON *cmd,
                                 kiln_diag_kind_t want) {
-  if (is_text_module(cmd)) return skip(s, SKIP_TEXT);
+  if (is_text_module(s, cmd)) return skip(s, SKIP_TEXT);
   char msg[512];
   uint8_t *data = NULL;
   size_t size = 0;
-  if (!read_module(s, json_str(cmd, "filename"), &data, &size, msg,
-                   sizeof msg))
-    return fail(s, "%s", msg);
+  mod_bytes mb = read_module(s, cmd, &data, &size, msg, sizeof msg);
+  if (mb == MOD_ERROR) return fail(s, "%s", msg);
+  if (mb == MOD_TEXT_REJECTED) {
+    /* the parser's rejection: malformed text */
+    if (want != KILN_DIAG_MALFORMED) {
+      s->category_differs++;
+      if (s->verbose)
+        printf("  %s:%ld: %s: note: rejected in the other category: "
+               "malformed: %s\n", s->path, s->line, s->ctype, msg);
+    }
+    return pass(s);
+  }
   kiln_diagnostic_t diag;
   bool valid = kiln_module_validate_ex(s->engine, data, size, &diag);
   free(data);
@@ -956,7 +1013,7 @@ static void cmd_assert_rejected(wast_script *s, const cJSON *cmd,
  * module. */
 static void cmd_assert_instantiation(wast_script *s, const cJSON *cmd,
                                      inst_result want) {
-  if (is_text_module(cmd)) return skip(s, SKIP_TEXT);
+  if (is_text_module(s, cmd)) return skip(s, SKIP_TEXT);
   char msg[512];
   wasm_module_t *m = load_module(s, cmd, msg, sizeof msg);
   if (!m) return fail(s, "%s", msg);
@@ -1282,36 +1339,73 @@ typedef struct totals {
   bool error; /* a file could not be run at all */
 } totals;
 
-/* Runs one JSON script and prints its report. */
-static void run_script(wasm_engine_t *engine, const char *path, bool verbose,
-                       totals *t) {
+static bool has_suffix(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Reads a script: a wast2json command list (FILE.json) or a WAST script
+ * (any other name), translated into the same commands
+ * (cli/wast_script.h).  NULL, with a message printed, if the file cannot
+ * be run at all.  A .wast script's syntax error is left in text->error:
+ * the commands before it still run. */
+static cJSON *read_script(const char *path, wast_text_script *text,
+                          bool *is_text) {
   uint8_t *data = NULL;
   size_t size = 0;
   int err = 0;
+  *is_text = !has_suffix(path, ".json");
   if (!cli_read_file(path, &data, &size, &err)) {
     fprintf(stderr, "error: %s: cannot read: %s\n", path, strerror(err));
-    t->error = true;
-    return;
+    return NULL;
+  }
+  if (*is_text) {
+    bool ok = wast_text_read((const char *)data, size, text);
+    free(data);
+    if (!ok) {
+      fprintf(stderr, "error: %s: out of memory\n", path);
+      wast_text_free(text);
+      return NULL;
+    }
+    return text->root;
   }
   size_t at = 0;
   cJSON *root = json_parse((const char *)data, size, &at);
   free(data);
-  const cJSON *commands = json_array(root, "commands");
-  if (!commands) {
+  if (!json_array(root, "commands")) {
     if (root)
       fprintf(stderr, "error: %s: not a wast2json script (no \"commands\" "
                       "array)\n", path);
     else
       fprintf(stderr, "error: %s: malformed JSON at offset %zu\n", path, at);
     cJSON_Delete(root);
+    return NULL;
+  }
+  return root;
+}
+
+/* Runs one script and prints its report. */
+static void run_script(wasm_engine_t *engine, const char *path, bool verbose,
+                       totals *t) {
+  wast_text_script text = {0};
+  bool is_text = false;
+  cJSON *root = read_script(path, &text, &is_text);
+  if (!root) {
     t->error = true;
     return;
   }
+  const cJSON *commands = json_array(root, "commands");
 
   wast_script s = {0};
   s.path = path;
   s.verbose = verbose;
   s.engine = engine;
+  if (is_text) {
+    /* an empty table is still a table: never look for files */
+    static const wast_text_module none;
+    s.mods = text.mods ? text.mods : &none;
+    s.nmods = text.nmods;
+  }
   const char *slash = strrchr(path, '/');
   size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
   s.dir = malloc(dirlen + 1);
@@ -1323,7 +1417,10 @@ static void run_script(wasm_engine_t *engine, const char *path, bool verbose,
     if (spectest && (s.ninsts == 0 || s.insts[0] != spectest))
       inst_free(spectest);
     script_free(&s);
-    cJSON_Delete(root);
+    if (is_text)
+      wast_text_free(&text);
+    else
+      cJSON_Delete(root);
     t->error = true;
     return;
   }
@@ -1343,6 +1440,17 @@ static void run_script(wasm_engine_t *engine, const char *path, bool verbose,
   printf("%s:\n", path);
   const cJSON *cmd;
   cJSON_ArrayForEach(cmd, commands) run_command(&s, cmd);
+  if (is_text && text.error) {
+    /* the script's own syntax error: reported, and the file fails */
+    fprintf(stderr, "error: %s:%u:%u: %s\n", path, text.err_line,
+            text.err_col, text.err_msg);
+    s.line = text.err_line;
+    s.ctype = "script";
+    fail(&s, "syntax error at column %u: %s (the rest of the script is not "
+         "run)", text.err_col,
+         text.err_msg);
+    t->error = true;
+  }
   if (!verbose && s.failed > FAILURE_LINES)
     printf("  ... and %u more failures (--verbose shows all)\n",
            s.failed - FAILURE_LINES);
@@ -1361,17 +1469,24 @@ static void run_script(wasm_engine_t *engine, const char *path, bool verbose,
   t->failed += s.failed;
   t->skipped += s.skipped;
   script_free(&s);
-  cJSON_Delete(root);
+  if (is_text)
+    wast_text_free(&text);
+  else
+    cJSON_Delete(root);
 }
 
 void cli_wast_usage(void) {
-  printf("usage: kiln wast [--verbose] [--] FILE.json...\n"
+  printf("usage: kiln wast [--verbose] [--] FILE...\n"
          "\n"
-         "Runs WebAssembly spec test scripts in wast2json's JSON layout\n"
-         "(tests/spec/testsuite/json/NAME/NAME.json) and prints, per file,\n"
-         "its failures (at most %d without --verbose), its skipped commands\n"
-         "by reason and \"FILE: N passed, N failed, N skipped\"; then the\n"
-         "totals: \"N passed, N failed, N skipped\".\n"
+         "Runs WebAssembly spec test scripts: WAST scripts (FILE.wast, any\n"
+         "name not ending in .json) or wast2json command lists (FILE.json,\n"
+         "tests/spec/testsuite/json/NAME/NAME.json); both kinds may be mixed.\n"
+         "Prints, per file, its failures (at most %d without --verbose), its\n"
+         "skipped commands by reason and \"FILE: N passed, N failed, N\n"
+         "skipped\"; then the totals: \"N passed, N failed, N skipped\".\n"
+         "A syntax error in a WAST script outside its modules prints\n"
+         "\"error: FILE:LINE:COL: message\", counts as one failure and ends\n"
+         "that script; the other files still run.\n"
          "\n"
          "  --verbose  print every failure, every skipped command and\n"
          "             informational notes (trap messages, rejection\n"

@@ -132,14 +132,6 @@ static void skip_rest(wat_lexer *lx, int depth) {
   }
 }
 
-static bool is_field(const wat_tok *kw) {
-  static const char *const fields[] = {"type", "rec", "func", "table",
-                                       "memory", "global", "tag", "import",
-                                       "export", "start", "elem", "data"};
-  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-    if (wat_tok_is(kw, fields[i])) return true;
-  return false;
-}
 
 /* Validates, writes and reports a converted module; frees it. */
 static void report(wasm_engine_t *engine, wat_module *mp, const char *dir,
@@ -206,7 +198,7 @@ static int wast_file(const char *path, const char *dir) {
       if (wat_lex_next(&lx, &t)) skip_rest(&lx, 1);
       continue;
     }
-    if (is_field(&kw)) {
+    if (wat_is_module_field(&kw)) {
       /* a script that is one module of bare fields (inline-module.wast) */
       wat_module m;
       wat_error err;

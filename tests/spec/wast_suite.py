@@ -3,7 +3,9 @@
 
 Runs `kiln wast --verbose` on every script of a group of groups.json (one
 process per script, several at a time, so that a crash is pinned on its
-script) and compares the outcome with two checked-in lists:
+script): the wast2json command lists (json/NAME/NAME.json), or with --text
+the .wast scripts themselves (wast/NAME.wast, read by Kiln's own text
+parser).  Compares the outcome with two checked-in lists:
 
   * expected-failures.txt: one line per command known to fail,
     `FILE.wast:LINE reason` (FILE as groups.json names it).  A failing
@@ -41,9 +43,10 @@ def json_path(suite, wast):
     return os.path.join(suite, "json", stem, base + ".json")
 
 
-def run_one(kiln, suite, wast, timeout):
+def run_one(kiln, suite, wast, timeout, text):
     """Returns (wast, result dict)."""
-    path = json_path(suite, wast)
+    path = (os.path.join(suite, "wast", wast) if text
+            else json_path(suite, wast))
     res = {"failures": {}, "skips": {}, "passed": 0, "failed": 0,
            "skipped": 0, "error": None}
     try:
@@ -132,6 +135,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--timeout", type=int, default=300,
                     help="seconds per script")
+    ap.add_argument("--text", action="store_true",
+                    help="run the .wast scripts instead of the JSON")
     ap.add_argument("--update", action="store_true",
                     help="rewrite both lists from the current outcome")
     args = ap.parse_args()
@@ -148,7 +153,8 @@ def main():
 
     results = {}
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        futs = [pool.submit(run_one, args.kiln, args.suite, w, args.timeout)
+        futs = [pool.submit(run_one, args.kiln, args.suite, w, args.timeout,
+                            args.text)
                 for w in scripts]
         for fut in concurrent.futures.as_completed(futs):
             wast, res = fut.result()
@@ -171,20 +177,21 @@ def main():
         for reason, n in res["skips"].items():
             skips[(wast, reason)] = n
 
+    text_note = "\n# when run on the .wast scripts (--text)" if args.text else ""
     if args.update:
         with open(args.expected_failures, "w", encoding="utf-8") as f:
-            f.write("# Commands of the %s group that `kiln wast` fails, as\n"
+            f.write("# Commands of the %s group that `kiln wast` fails%s, as\n"
                     "# FILE.wast:LINE reason (tests/spec/wast_suite.py).\n"
-                    % args.group)
+                    % (args.group, text_note))
             for key in sorted(failures, key=line_key):
                 f.write("%s %s\n" % (key, failures[key]))
         for key, n in read_skips(args.expected_skips).items():
             if key[0] in errored:  # keep what is known of unrun scripts
                 skips[key] = n
         with open(args.expected_skips, "w", encoding="utf-8") as f:
-            f.write("# Commands of the %s group that `kiln wast` skips, per\n"
+            f.write("# Commands of the %s group that `kiln wast` skips%s, per\n"
                     "# script and reason: FILE.wast: N reason\n"
-                    "# (tests/spec/wast_suite.py).\n" % args.group)
+                    "# (tests/spec/wast_suite.py).\n" % (args.group, text_note))
             for (wast, reason) in sorted(skips):
                 f.write("%s: %d %s\n" % (wast, skips[(wast, reason)], reason))
         print("wrote %s (%d entries) and %s (%d entries)" % (
