@@ -552,9 +552,12 @@ static tinfo *new_type(parser *p) {
 }
 
 /* Params and results of a function type or type use, appended to p->sigs
- * (params first).  Param ids go to p->locals when ids is set; any id is an
- * error when ids is false.  Returns whether there was any. */
-static bool parse_sig(parser *p, bool ids, bool params_ok, uint32_t *np,
+ * (params first).  Param ids go to p->locals when ids is SIG_BIND, are
+ * skipped when it is SIG_IGNORE (a type definition: they are documentation
+ * only and may repeat), and are an error when it is SIG_NO_IDS.  Returns
+ * whether there was any. */
+enum { SIG_NO_IDS = 0, SIG_BIND = 1, SIG_IGNORE = 2 };
+static bool parse_sig(parser *p, int ids, bool params_ok, uint32_t *np,
                       uint32_t *nr, size_t *plen) {
   size_t start = p->sigs.n;
   bool any = false;
@@ -567,12 +570,12 @@ static bool parse_sig(parser *p, bool ids, bool params_ok, uint32_t *np,
       if (!ids) fail_at(p, t, "unexpected identifier in parameter");
       wname n = opt_id(p);
       parse_valtype(p, &p->sigs);
-      bind(p, &p->locals, n, t, "local");
+      if (ids == SIG_BIND) bind(p, &p->locals, n, t, "local");
       (*np)++;
     } else {
       while (!at_rp(p)) {
         parse_valtype(p, &p->sigs);
-        if (ids) bind(p, &p->locals, (wname){NULL, 0}, NULL, "local");
+        if (ids == SIG_BIND) bind(p, &p->locals, (wname){NULL, 0}, NULL, "local");
         (*np)++;
       }
     }
@@ -640,7 +643,10 @@ static uint32_t parse_typeuse(parser *p, bool ids) {
   size_t plen;
   bool inl = parse_sig(p, ids, true, &np, &nr, &plen);
   if (!tt) return find_or_add_functype(p, start, np, nr, plen);
-  if (inl) {
+  /* `(param)` / `(result)` with no types desugar to nothing: only a
+   * non-empty inline signature must match (the reference interpreter's
+   * inline_func_type_explicit) */
+  if (inl && (np || nr)) {
     size_t len = p->sigs.n - start;
     tinfo *ti = x < p->ntypes ? &p->types[x] : NULL;
     if (!ti || ti->kind != FE_COMP_FUNC || ti->np != np || ti->nr != nr ||
@@ -666,9 +672,7 @@ static void parse_comptype(parser *p, wbuf *b, tinfo *ti) {
     advance(p);
     ti->kind = FE_COMP_FUNC;
     ti->sig = p->sigs.n;
-    uint32_t l0 = p->locals.n;
-    parse_sig(p, true, true, &ti->np, &ti->nr, &ti->plen);
-    p->locals.n = l0;
+    parse_sig(p, SIG_IGNORE, true, &ti->np, &ti->nr, &ti->plen);
     ti->siglen = p->sigs.n - ti->sig;
     put8(p, b, FE_COMP_FUNC);
     putu(p, b, ti->np);
@@ -750,9 +754,11 @@ static void parse_typedef(parser *p, wbuf *b, bool alone) {
     /* ti may move as types grow: parse into a local copy. */
     tinfo t = {0};
     parse_comptype(p, b, &t);
-    /* wasm-tools lets an implicit type use match any function type of a
-     * singleton rec group, final or not, with or without a supertype */
-    t.plain = alone;
+    /* an implicit type use matches only `(rec (type (sub final (func
+     * ...))))`: final, no supertype, alone (the reference interpreter's
+     * inline_func_type); a non-final or subtyped function type is another
+     * type, and matching it changes ref.test / ref.cast / subtyping */
+    t.plain = alone && final && ns == 0;
     p->types[self] = t;
     expect_rp(p);
   } else {
@@ -1286,6 +1292,7 @@ static void parse_instrs(parser *p, wbuf *b) {
         expected(p, "an instruction");
       advance(p);
       check_end_label(p, p->labels[p->nlabels - 1].name);
+      p->labels[p->nlabels - 1].op = 0x05; /* one else per if */
       put8(p, b, 0x05);
       continue;
     }

@@ -12,7 +12,9 @@
  * Encoding choices (those of wasm-tools, so the binaries of the spec suite
  * can serve as an oracle): minimal LEB128 everywhere; sections in binary
  * order, only non-empty ones; implicit function types (a type use without
- * `(type x)` that matches no existing plain function type) are appended
+ * `(type x)` that matches no existing function type alone in its rec
+ * group, final and without supertypes — the reference interpreter's rule,
+ * which wasm-tools loosens: tests/spec/text-divergences.txt) are appended
  * after the explicit types in order of first use; a data count section
  * whenever the code uses memory.init, data.drop, array.new_data or
  * array.init_data; element and data segments in their shortest encoding

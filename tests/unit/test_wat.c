@@ -347,9 +347,35 @@ static void test_fuzz_findings(void **state) {
   wat_module_free(&m);
 }
 
+/* Review findings: spec-valid texts once rejected, a malformed one once
+ * accepted, and the implicit type use's matching rule. */
+static void test_review_findings(void **state) {
+  (void)state;
+  /* param ids of a type definition are documentation: they may repeat */
+  CHECK("(type (func (param $x i32) (param $x i32)))",
+        0x01, 0x06, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x00);
+  /* (param) / (result) with no types are no inline signature */
+  CHECK("(type (func (param i32))) (func (type 0) (param) (result))",
+        0x01, 0x05, 0x01, 0x60, 0x01, 0x7f, 0x00, 0x03, 0x02, 0x01, 0x00,
+        0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b);
+  /* ids stay distinct within a function */
+  check_error("(func (param $x i32) (local $x i32))", 1, 29, "duplicate local");
+  /* one else per if */
+  check_error("(func i32.const 0 if else else end)", 1, 27,
+              "expected an instruction");
+  /* an implicit type use matches only a final type with no supertype */
+  CHECK("(type (sub (func))) (func)",
+        0x01, 0x09, 0x02, 0x50, 0x00, 0x60, 0x00, 0x00, 0x60, 0x00, 0x00,
+        0x03, 0x02, 0x01, 0x01, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b);
+  CHECK("(type (sub final (func))) (func)",
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00,
+        0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_empty),
+      cmocka_unit_test(test_review_findings),
       cmocka_unit_test(test_func_add),
       cmocka_unit_test(test_implicit_types),
       cmocka_unit_test(test_locals_runs),
