@@ -52,6 +52,11 @@ int bench_cmp_double(const void *a, const void *b) {
 
 int bench_parse_opts(int argc, char **argv, const char *flag, bench_opts *o,
                      void (*usage)(FILE *out)) {
+  return bench_parse_opts_ex(argc, argv, flag, 1, o, usage);
+}
+
+int bench_parse_opts_ex(int argc, char **argv, const char *flag, int min_files,
+                        bench_opts *o, void (*usage)(FILE *out)) {
   *o = (bench_opts){20, 0.020, 0, 0, calloc((size_t)argc, sizeof *o->files), 0};
   if (!o->files)
     return 2;
@@ -74,7 +79,7 @@ int bench_parse_opts(int argc, char **argv, const char *flag, bench_opts *o,
       o->files[o->nfiles++] = argv[i];
     }
   }
-  if (o->nfiles == 0 || o->rounds < 1 || o->rounds > BENCH_MAX_ROUNDS) {
+  if (o->nfiles < min_files || o->rounds < 1 || o->rounds > BENCH_MAX_ROUNDS) {
     usage(stderr);
     return 2;
   }

@@ -1,6 +1,6 @@
 /* bench/bench_util.h — what the in-process timing programs of bench/
- * (validate_throughput, wat_throughput) share: the clock, reading a file,
- * sorting times, and their common options
+ * (validate_throughput, wat_throughput, instantiate) share: the clock,
+ * reading a file, sorting times, and their common options
  *
  *   [--rounds N] [--min-round-ms MS] [--tsv] [FLAG] FILE...
  *
@@ -34,5 +34,9 @@ typedef struct bench_opts {
  * after --help, 2 after a usage error, having called usage). */
 int bench_parse_opts(int argc, char **argv, const char *flag, bench_opts *o,
                      void (*usage)(FILE *out));
+/* The same, requiring at least min_files FILE arguments (bench_parse_opts
+ * requires one). */
+int bench_parse_opts_ex(int argc, char **argv, const char *flag, int min_files,
+                        bench_opts *o, void (*usage)(FILE *out));
 
 #endif
