@@ -443,6 +443,21 @@ WASM_API_EXTERN own wasm_ref_t *kiln_externref_new(wasm_store_t *store, void *da
  * reference that is not such a box (e.g. a funcref). */
 WASM_API_EXTERN void *kiln_externref_data(const wasm_ref_t *ref);
 
+/* Process-wide counters of what Kiln holds for instances, across every
+ * engine and store: each object is counted from its creation until it is
+ * freed (an instance, its memories and tables live until their store is
+ * deleted).  For leak checks and for watching instantiation cost. */
+typedef struct kiln_runtime_stats_t {
+  uint64_t live_instances;
+  uint64_t live_memories;
+  uint64_t memory_reserved_bytes;  /* address space reserved for memories */
+  uint64_t memory_committed_bytes; /* of which readable and writable */
+  uint64_t live_tables;
+  uint64_t table_bytes;            /* element arrays of the live tables */
+} kiln_runtime_stats_t;
+
+WASM_API_EXTERN void kiln_runtime_stats(kiln_runtime_stats_t *out);
+
 /* Statistics of the store's GC heap (all 0 before its first allocation). */
 typedef struct kiln_gc_stats_t {
   uint64_t live_objects;

@@ -9,6 +9,7 @@
  */
 #include "instance.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,9 +86,17 @@ static void release_refs(vm_instance *inst) {
         vm_gc_write_word(h, &inst->head.elems[e].items[k], GC_NULL);
 }
 
+/* Instances allocated and not yet freed, process-wide (kiln_runtime_stats). */
+static atomic_uint_fast64_t stat_instances;
+
+uint64_t vm_instance_live(void) {
+  return atomic_load_explicit(&stat_instances, memory_order_relaxed);
+}
+
 void vm_instance_free(vm_instance *inst) {
   if (!inst)
     return;
+  atomic_fetch_sub_explicit(&stat_instances, 1, memory_order_relaxed);
   const fe_module *m = inst->m;
   vm_vmctx_header *h = (vm_vmctx_header *)inst->vmctx;
   if (h && h->stack_group)
@@ -264,6 +273,7 @@ vm_instance *vm_instance_new(const fe_module *m, const vm_compiled *c,
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
+  atomic_fetch_add_explicit(&stat_instances, 1, memory_order_relaxed);
   inst->m = m;
   inst->c = c;
   inst->store = store;

@@ -133,6 +133,9 @@ bool vm_module_vt_is_func(const fe_module *m, fe_valtype vt);
  * segments (the verifier's enumeration, gc_verify). */
 void vm_instance_visit(const vm_instance *inst, gc_visit_fn *visit, void *vctx);
 
+/* Instances allocated and not yet freed, process-wide. */
+uint64_t vm_instance_live(void);
+
 /* Calls f with values (16 bytes each: arguments in, results out) under a
  * protected call on the current thread, after giving every vmctx of f's
  * store this thread's stack limit (vm_stack_enter).  False if it trapped. */

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 
 #include "instance.h"
+#include "memory.h"
+#include "table.h"
 #include "vm.h"
 
 /* Objects outside instances that hold counted references. */
@@ -98,6 +100,16 @@ void vm_store_leave(wasm_store_t *s) {
 }
 
 /* ---- kiln.h: statistics, collection, verification ----------------------- */
+
+void kiln_runtime_stats(kiln_runtime_stats_t *out) {
+  vm_mem_stats m;
+  vm_mem_get_stats(&m);
+  out->live_instances = vm_instance_live();
+  out->live_memories = m.live;
+  out->memory_reserved_bytes = m.reserved;
+  out->memory_committed_bytes = m.committed;
+  vm_tab_get_stats(&out->live_tables, &out->table_bytes);
+}
 
 void kiln_store_gc_stats(const wasm_store_t *s, kiln_gc_stats_t *out) {
   gc_stats st = {0};

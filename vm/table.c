@@ -8,6 +8,7 @@
  */
 #include "table.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,15 @@ struct vm_tab {
 enum { TABLE_LIMIT = 10000000 };
 
 static size_t elem_size(const vm_tab *t) { return t->funcref ? 8 : 4; }
+
+/* Tables allocated and not yet freed, and the bytes of their element
+ * arrays, process-wide (kiln_runtime_stats). */
+static atomic_uint_fast64_t stat_tables, stat_table_bytes;
+
+void vm_tab_get_stats(uint64_t *live, uint64_t *bytes) {
+  *live = atomic_load_explicit(&stat_tables, memory_order_relaxed);
+  *bytes = atomic_load_explicit(&stat_table_bytes, memory_order_relaxed);
+}
 
 /* The one store into a table: through the barrier for GC references. */
 static void put(vm_tab *t, uint64_t i, uint64_t v) {
@@ -76,6 +86,8 @@ vm_tab *vm_tab_new(uint64_t min, uint64_t max, bool is64, bool funcref, uint64_t
   t->rec.length = min;
   for (uint64_t i = 0; i < min; i++)
     put(t, i, init);
+  atomic_fetch_add_explicit(&stat_tables, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&stat_table_bytes, t->cap * elem_size(t), memory_order_relaxed);
   return t;
 }
 
@@ -85,6 +97,8 @@ void vm_tab_free(vm_tab *t) {
   if (!t->funcref) /* release the counts it holds */
     for (uint64_t i = 0; i < t->rec.length; i++)
       put(t, i, 0);
+  atomic_fetch_sub_explicit(&stat_tables, 1, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&stat_table_bytes, t->cap * elem_size(t), memory_order_relaxed);
   free(t->rec.base);
   free(t);
 }
@@ -111,6 +125,8 @@ int64_t vm_tab_grow(vm_tab *t, uint64_t delta, uint64_t init) {
     t->rec.base = p;
     /* zero the new part: put() reads the old value of a slot */
     memset((char *)p + t->cap * elem_size(t), 0, (cap - t->cap) * elem_size(t));
+    atomic_fetch_add_explicit(&stat_table_bytes, (cap - t->cap) * elem_size(t),
+                              memory_order_relaxed);
     t->cap = cap;
   }
   for (uint64_t i = old; i < want; i++)

@@ -62,4 +62,8 @@ void vm_builtin_table_set(void *vmctx, uint32_t table, uint64_t i, uint64_t v);
 void vm_builtin_elem_set_ref(void *vmctx, uint32_t elem, uint32_t k, uint32_t v);
 void vm_builtin_global_set_ref(void *vmctx, vm_global *slot, uint32_t v);
 
+/* Process-wide: tables not yet freed, and the bytes of their element
+ * arrays (kiln_runtime_stats). */
+void vm_tab_get_stats(uint64_t *live, uint64_t *bytes);
+
 #endif

@@ -450,10 +450,54 @@ static void test_tags(void **state) {
   wasm_engine_delete(engine);
 }
 
+/* kiln_runtime_stats: an instance with a memory and a table is counted
+ * while its store lives, and 10,000 store + instance cycles bring every
+ * counter back to where it started. */
+static void test_runtime_stats(void **state) {
+  (void)state;
+  static const char text[] =
+      "(module (memory 1) (table 10 funcref) (func $f) (elem (i32.const 0) $f)\n"
+      "        (data (i32.const 0) \"abc\") (func (export \"nop\")))";
+  wasm_byte_vec_t bin;
+  kiln_text_error_t terr;
+  assert_true(kiln_wat2wasm(text, strlen(text), &bin, &terr));
+  wasm_engine_t *engine = wasm_engine_new();
+  wasm_store_t *s0 = wasm_store_new(engine);
+  wasm_module_t *m = wasm_module_new(s0, &bin);
+  wasm_byte_vec_delete(&bin);
+  assert_non_null(m);
+  kiln_runtime_stats_t base, now;
+  kiln_runtime_stats(&base);
+  for (int i = 0; i < 10000; i++) {
+    wasm_store_t *s = wasm_store_new(engine);
+    wasm_extern_vec_t imports = WASM_EMPTY_VEC;
+    wasm_trap_t *trap = NULL;
+    wasm_instance_t *inst = wasm_instance_new(s, m, &imports, &trap);
+    assert_non_null(inst);
+    if (i == 0) {
+      kiln_runtime_stats(&now);
+      assert_int_equal(now.live_instances, base.live_instances + 1);
+      assert_int_equal(now.live_memories, base.live_memories + 1);
+      assert_int_equal(now.memory_committed_bytes, base.memory_committed_bytes + 65536);
+      assert_true(now.memory_reserved_bytes >= base.memory_reserved_bytes + 65536);
+      assert_int_equal(now.live_tables, base.live_tables + 1);
+      assert_int_equal(now.table_bytes, base.table_bytes + 10 * 8);
+    }
+    wasm_instance_delete(inst);
+    wasm_store_delete(s);
+  }
+  kiln_runtime_stats(&now);
+  assert_memory_equal(&now, &base, sizeof now);
+  wasm_module_delete(m);
+  wasm_store_delete(s0);
+  wasm_engine_delete(engine);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_runtime),
       cmocka_unit_test(test_tags),
+      cmocka_unit_test(test_runtime_stats),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
