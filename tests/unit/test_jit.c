@@ -46,6 +46,14 @@ static void load_with(loaded *l, const char *name, const vm_extern_ref *imports)
 }
 static void load(loaded *l, const char *name) { load_with(l, name, NULL); }
 
+/* Decodes and validates a module's bytes into l. */
+static void decode_module(loaded *l, const uint8_t *bytes, size_t n) {
+  l->reg = fe_typereg_new();
+  fe_error e;
+  l->m = fe_module_new(l->reg, bytes, n, &e);
+  assert_non_null(l->m);
+}
+
 /* Decodes and validates tests/unit/jit/<name>.wat's binary. */
 static void read_module(loaded *l, const char *name) {
   char path[512];
@@ -55,16 +63,11 @@ static void read_module(loaded *l, const char *name) {
   static uint8_t buf[1 << 16];
   size_t n = fread(buf, 1, sizeof buf, fp);
   fclose(fp);
-  l->reg = fe_typereg_new();
-  fe_error e;
-  l->m = fe_module_new(l->reg, buf, n, &e);
-  assert_non_null(l->m);
+  decode_module(l, buf, n);
 }
 
-/* Reads, compiles with `opts` and instantiates a module. */
-static void load_ex(loaded *l, const char *name, const vm_extern_ref *imports,
-                    const vm_compile_opts *opts) {
-  read_module(l, name);
+/* Compiles l's module with `opts` and instantiates it. */
+static void instantiate(loaded *l, const vm_extern_ref *imports, const vm_compile_opts *opts) {
   char err[512];
   l->c = vm_compiled_new_ex(l->m, opts, err, sizeof err);
   if (!l->c)
@@ -74,6 +77,19 @@ static void load_ex(loaded *l, const char *name, const vm_extern_ref *imports,
   l->inst = vm_instance_new(l->m, l->c, imports, &lim, NULL, &l->trapped, &t, err, sizeof err);
   if (!l->inst)
     fail_msg("instantiate: %s", err);
+}
+
+/* Reads, compiles with `opts` and instantiates a module. */
+static void load_ex(loaded *l, const char *name, const vm_extern_ref *imports,
+                    const vm_compile_opts *opts) {
+  read_module(l, name);
+  instantiate(l, imports, opts);
+}
+
+/* The same for a module built in memory (no imports). */
+static void load_bytes(loaded *l, const uint8_t *bytes, size_t n, unsigned opt_level) {
+  decode_module(l, bytes, n);
+  instantiate(l, NULL, &(vm_compile_opts){opt_level, 0, 0});
 }
 
 static void unload(loaded *l) {
@@ -506,18 +522,7 @@ static void test_huge_frame(void **state) {
   wbuf w = {0};
   huge_frame_module(&w);
   loaded l;
-  l.reg = fe_typereg_new();
-  fe_error e;
-  l.m = fe_module_new(l.reg, w.p, w.n, &e);
-  assert_non_null(l.m);
-  char err[512];
-  l.c = vm_compiled_new(l.m, 0, err, sizeof err);
-  if (!l.c)
-    fail_msg("compile: %s", err);
-  vm_limits lim = {65536, NULL};
-  vm_trap_info t;
-  l.inst = vm_instance_new(l.m, l.c, NULL, &lim, NULL, &l.trapped, &t, err, sizeof err);
-  assert_non_null(l.inst);
+  load_bytes(&l, w.p, w.n, 0);
   vm_trap_install(); /* over cmocka's handlers (vm/trap.h) */
   overflow_run r = {&l, VM_TRAP_NONE, VM_TRAP_NONE, 0, 0};
   pthread_attr_t attr;
@@ -532,6 +537,7 @@ static void test_huge_frame(void **state) {
   assert_true(r.addr != 0); /* raised by the fault, not by the prologue */
   /* on this thread's 8 MB stack the frame fits */
   uint64_t v[4][2] = {{0}};
+  vm_trap_info t;
   assert_true(vm_invoke(vm_instance_func(l.inst, 0), v, &t));
   unload(&l);
   wb_free(&w);
@@ -577,18 +583,7 @@ static void test_many_checks(void **state) {
   wbuf w = {0};
   many_checks_module(&w);
   loaded l;
-  l.reg = fe_typereg_new();
-  fe_error e;
-  l.m = fe_module_new(l.reg, w.p, w.n, &e);
-  assert_non_null(l.m);
-  char err[512];
-  l.c = vm_compiled_new(l.m, 2, err, sizeof err);
-  if (!l.c)
-    fail_msg("compile: %s", err);
-  vm_limits lim = {65536, NULL};
-  vm_trap_info t;
-  l.inst = vm_instance_new(l.m, l.c, NULL, &lim, NULL, &l.trapped, &t, err, sizeof err);
-  assert_non_null(l.inst);
+  load_bytes(&l, w.p, w.n, 2);
   uint64_t v[4][2];
   assert_int_equal(call_i32(&l, 0, 100, 0), 3000);
   /* from 65536 - 400: 100 stores fit */
