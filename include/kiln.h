@@ -413,6 +413,48 @@ WASM_API_EXTERN void kiln_config_set_opt_level(wasm_config_t *, unsigned level);
  * of similar code size compiled in parallel; small modules stay whole. */
 WASM_API_EXTERN void kiln_config_set_compile_threads(wasm_config_t *, unsigned threads);
 
+/* The pooling allocator (docs/architecture.md "The pool").  With
+ * instance_slots > 0, an engine made with this config keeps that many
+ * instance slots, each with memories_per_instance memory slots (an 8 GiB
+ * address-space reservation each, made once when the engine is created)
+ * and tables_per_instance table slots (max_table_elements elements each).
+ * Deleting a store returns its instances' slots; a slot keeps the last
+ * module's memory image mapped copy-on-write, its table image and its vmctx,
+ * so the next instance of that module resets only what the last one
+ * dirtied.  An instantiation that cannot take a slot (every slot in use, or
+ * the module needs more memories, tables, pages or elements than a slot
+ * has) allocates on demand, as without a pool, unless `strict` is set:
+ * then it fails with a KILN_TRAP_RESOURCE trap naming the limit.  Memories
+ * in a slot grow at most to max_memory_pages.  Zero fields take the
+ * defaults: 1 memory and 1 table per instance, 65536 pages (4 GiB),
+ * 10,000 elements.  Not copied: `cfg` may be freed after the call; NULL
+ * turns pooling off. */
+typedef struct kiln_pooling_config_t {
+  uint32_t instance_slots;
+  uint32_t memories_per_instance;
+  uint32_t tables_per_instance;
+  uint64_t max_memory_pages;
+  uint64_t max_table_elements;
+  bool strict;
+} kiln_pooling_config_t;
+
+WASM_API_EXTERN void kiln_config_set_pooling(wasm_config_t *, const kiln_pooling_config_t *cfg);
+
+/* The engine's pool: its size and what instantiations did.  All 0 for an
+ * engine without a pool. */
+typedef struct kiln_pool_stats_t {
+  uint64_t slots;         /* instance slots */
+  uint64_t slots_in_use;  /* held by live instances */
+  uint64_t warm;          /* instantiations into a slot that last held the
+                             same module (its images still mapped) */
+  uint64_t cold;          /* instantiations into a slot set up anew */
+  uint64_t fallbacks;     /* instantiations allocated on demand (pool full,
+                             or the module does not fit a slot) */
+  uint64_t refused;       /* strict pools: instantiations refused so */
+} kiln_pool_stats_t;
+
+WASM_API_EXTERN void kiln_engine_pool_stats(const wasm_engine_t *, kiln_pool_stats_t *out);
+
 /* Compiles the module now, rather than at its first instantiation (which
  * otherwise does it, once; instances share the code).  Returns false with
  * the reason in *diag (kind KILN_DIAG_UNSUPPORTED) when the compiler cannot

@@ -36,6 +36,19 @@ fail:
   return NULL;
 }
 
+void kiln_config_set_pooling(wasm_config_t *config, const kiln_pooling_config_t *cfg) {
+  if (!config) return;
+  if (cfg)
+    config->pooling = *cfg;
+  else
+    config->pooling = (kiln_pooling_config_t){0};
+}
+
+void kiln_engine_pool_stats(const wasm_engine_t *engine, kiln_pool_stats_t *out) {
+  (void)engine;
+  *out = (kiln_pool_stats_t){0}; /* the pool is not built yet */
+}
+
 wasm_engine_t *wasm_engine_new(void) {
   return wasm_engine_new_with_config(NULL);
 }

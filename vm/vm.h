@@ -51,6 +51,7 @@ struct vm_trap_info;
 struct wasm_config_t {
   unsigned opt_level_plus1; /* kiln_config_set_opt_level + 1; 0: default (2) */
   unsigned compile_threads; /* kiln_config_set_compile_threads; 0: one per core */
+  kiln_pooling_config_t pooling; /* kiln_config_set_pooling; instance_slots 0: off */
 };
 
 typedef struct vm_host_link vm_host_link;
