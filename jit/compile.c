@@ -351,6 +351,7 @@ static void compile_partition(partition *p) {
   memset(&jm, 0, sizeof jm);
   jm.m = m;
   jm.layout = req->layout;
+  jm.fold = req->fold;
   jm.ctx = LLVMContextCreate();
   jm.mod = LLVMModuleCreateWithNameInContext("kiln", jm.ctx);
   jm.b = LLVMCreateBuilderInContext(jm.ctx);

@@ -33,6 +33,7 @@
 typedef struct jit_module {
   const fe_module *m;
   const vm_layout *layout;
+  const vm_fold *fold; /* NULL: nothing folded (jit_request.fold) */
   LLVMContextRef ctx;
   LLVMModuleRef mod;
   LLVMBuilderRef b;
@@ -226,7 +227,8 @@ void jit_emit_trampoline(jit_module *jm, uint32_t t);
 /* Emits the host trampoline of function type t ("kiln_h<t>"). */
 void jit_emit_host_trampoline(jit_module *jm, uint32_t t);
 /* Emits the module's init routine, void kiln_init(ptr vmctx) (C calling
- * convention), which performs the spec's instantiation steps after the
+ * convention), and its data stage, void kiln_data(ptr vmctx), which perform
+ * the spec's instantiation steps the images do not cover, after the
  * instance's objects exist (docs/jit.md). */
 void jit_emit_init(jit_module *jm);
 

@@ -2,7 +2,9 @@
  *
  * The instance creates its objects (memories, tables with null elements,
  * global slots, element-segment storage, data-segment records, function
- * references) and then calls kiln_init, which performs the spec's
+ * references), applies the module's images (vm/image.h: what is constant
+ * was evaluated once, and the request's fold says what that covers), and
+ * then calls kiln_init, which performs the rest of the spec's
  * initialization in order:
  *   1. each defined table with an initializer expression, filled with it
  *      (such an expression sees the imported globals only: validation);
@@ -12,8 +14,13 @@
  *   4. active element segments applied with table.init (bounds-checked:
  *      a trap stops initialization where it is) and dropped; declarative
  *      segments dropped;
- *   5. active data segments applied with memory.init and dropped.
- * The start function is called by the instance afterwards.  Constant
+ *   5. in a function of its own, kiln_data: active data segments applied
+ *      with memory.init and dropped.
+ * Folded parts are skipped: globals whose value is in the vmctx image,
+ * tables whose contents are an image, and, when every active element (data)
+ * segment is folded, the element (data) segments, which the image also
+ * starts dropped; declarative segments always start dropped (nothing can
+ * read them).  The start function is called by the instance afterwards.  Constant
  * expressions are lowered with the function-body machinery (JIT_EXPR
  * frames), so every instruction a constant expression may use is compiled
  * the same way everywhere; LLVM folds what is constant.
@@ -41,10 +48,25 @@ static bool is_gc_ref(jit_func *f, fe_valtype vt, LLVMValueRef v) {
   return FE_VT_IS_REF(vt) && LLVMTypeOf(v) == f->jm->t_i32;
 }
 
+/* What the fold leaves to the images. */
+static bool global_folded(const jit_module *jm, uint32_t g) {
+  return jm->fold && jm->fold->globals[g - jm->m->nglobal_imports];
+}
+static bool table_folded(const jit_module *jm, uint32_t t) {
+  return jm->fold && jm->fold->tables[t];
+}
+/* Element segment i is neither evaluated nor applied by the routine. */
+static bool elem_skipped(const jit_module *jm, const fe_elem *e) {
+  return jm->fold && (e->mode == FE_SEG_DECLARATIVE ||
+                      (e->mode == FE_SEG_ACTIVE && jm->fold->elems));
+}
+
 static void init_globals(jit_func *f) {
   jit_module *jm = f->jm;
   const fe_module *m = jm->m;
   for (uint32_t g = m->nglobal_imports; g < m->nglobals; g++) {
+    if (global_folded(jm, g))
+      continue;
     LLVMValueRef v = jit_emit_expr(f, m->globals[g].init);
     uint32_t off = vm_off_global(jm->layout, g - m->nglobal_imports);
     LLVMValueRef slot = jit_vmctx_addr(f, off, "global");
@@ -62,7 +84,7 @@ static void init_tables(jit_func *f) {
   jit_module *jm = f->jm;
   const fe_module *m = jm->m;
   for (uint32_t t = m->ntable_imports; t < m->ntables; t++) {
-    if (!m->tables[t].has_init)
+    if (!m->tables[t].has_init || table_folded(jm, t))
       continue;
     LLVMValueRef v = jit_ref_bits(f, jit_emit_expr(f, m->tables[t].init));
     LLVMValueRef rec = jit_load_vmctx(f, vm_off_table(jm->layout, t), jm->t_ptr, "table");
@@ -92,7 +114,7 @@ static void init_elem_items(jit_func *f) {
   const fe_module *m = jm->m;
   for (uint32_t i = 0; i < m->nelems; i++) {
     const fe_elem *e = &m->elems[i];
-    if (e->count == 0)
+    if (e->count == 0 || elem_skipped(jm, e))
       continue;
     LLVMValueRef items = jit_load_vmctx(f, vm_off_elem(jm->layout, i), jm->t_ptr, "items");
     for (uint32_t k = 0; k < e->count; k++) {
@@ -116,7 +138,7 @@ static void apply_elems(jit_func *f) {
   LLVMTypeRef drop_types[2] = {jm->t_ptr, jm->t_i32};
   for (uint32_t i = 0; i < m->nelems; i++) {
     const fe_elem *e = &m->elems[i];
-    if (e->mode == FE_SEG_PASSIVE)
+    if (e->mode == FE_SEG_PASSIVE || elem_skipped(jm, e))
       continue;
     if (e->mode == FE_SEG_ACTIVE) {
       LLVMValueRef d = offset64(f, jit_emit_expr(f, e->offset));
@@ -133,6 +155,8 @@ static void apply_elems(jit_func *f) {
 static void apply_datas(jit_func *f) {
   jit_module *jm = f->jm;
   const fe_module *m = jm->m;
+  if (jm->fold && jm->fold->datas)
+    return;
   for (uint32_t i = 0; i < m->ndatas; i++) {
     const fe_data *d = &m->datas[i];
     if (d->mode != FE_SEG_ACTIVE)
@@ -144,9 +168,10 @@ static void apply_datas(jit_func *f) {
   }
 }
 
-void jit_emit_init(jit_module *jm) {
+/* A routine void name(ptr vmctx) whose body is emit(f). */
+static void emit_routine(jit_module *jm, const char *name, void (*emit)(jit_func *)) {
   LLVMTypeRef param = jm->t_ptr;
-  LLVMValueRef fn = LLVMAddFunction(jm->mod, "kiln_init", LLVMFunctionType(jm->t_void, &param, 1, 0));
+  LLVMValueRef fn = LLVMAddFunction(jm->mod, name, LLVMFunctionType(jm->t_void, &param, 1, 0));
   LLVMSetVisibility(fn, LLVMHiddenVisibility);
   jit_set_function_attrs(jm, fn);
   jit_func *f = calloc(1, sizeof *f);
@@ -159,12 +184,20 @@ void jit_emit_init(jit_module *jm) {
   f->index = FE_NO_INDEX;
   LLVMPositionBuilderAtEnd(f->b, LLVMAppendBasicBlockInContext(jm->ctx, fn, "entry"));
   f->vmctx = LLVMGetParam(fn, 0);
+  emit(f);
+  LLVMBuildRetVoid(f->b);
+  jm->cur = NULL;
+  jit_func_release(f);
+}
+
+static void emit_init_body(jit_func *f) {
   init_tables(f);
   init_globals(f);
   init_elem_items(f);
   apply_elems(f);
-  apply_datas(f);
-  LLVMBuildRetVoid(f->b);
-  jm->cur = NULL;
-  jit_func_release(f);
+}
+
+void jit_emit_init(jit_module *jm) {
+  emit_routine(jm, "kiln_init", emit_init_body);
+  emit_routine(jm, "kiln_data", apply_datas);
 }

@@ -21,10 +21,10 @@
 
 #include "vm/vmctx.h"
 
-/* The table's version (4: jit_output holds one merged object) and the vmctx
+/* The table's version (5: the request's fold, kiln_data) and the vmctx
  * layout generated code is compiled against (vm/vmctx.h): an object built
  * against another layout would read the wrong fields. */
-#define JIT_TABLE_VERSION 4u
+#define JIT_TABLE_VERSION 5u
 #define JIT_INTERFACE_VERSION (JIT_TABLE_VERSION << 16 | KILN_VMCTX_ABI)
 #define JIT_ENTRY_SYMBOL "kiln_jit_interface"
 
@@ -45,6 +45,8 @@ struct fe_module;
 typedef struct jit_request {
   const struct fe_module *module;
   const vm_layout *layout;
+  const vm_fold *fold; /* what the instance's images cover: the init
+                          routine leaves it alone (vmctx.h) */
   unsigned opt_level;  /* 0..3, as LLVM's O0..O3 */
   unsigned threads;    /* compile threads; 0: one per core */
   uint32_t part_bytes; /* code bytes per partition at least; 0: default */
@@ -62,7 +64,11 @@ typedef struct jit_request {
  *               a host function's context; it spills the arguments into a
  *               values area, calls VM_BI_CALL_HOST(ctx, values) and returns
  *               the results from it
- *   kiln_init   the init routine: void (ptr vmctx), C calling convention */
+ *   kiln_init   the init routine: void (ptr vmctx), C calling convention:
+ *               globals, table initializers, element segments
+ *   kiln_data   its data stage: void (ptr vmctx): active data segments
+ *               (separate, so that the instance knows whether a trap came
+ *               before the data stage: vm/instance.c) */
 typedef struct jit_object {
   uint8_t *bytes; /* malloc'ed */
   size_t size;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "code.h"
+#include "image.h"
 #include "jit/jit.h"
 #include "vm.h"
 
@@ -25,6 +26,7 @@ void vm_compiled_free(vm_compiled *c) {
       vm_trap_unregister_code(start, len);
     vm_code_free(c->code);
   }
+  vm_image_free(c->image);
   free(c->entries);
   free(c->trampolines);
   free(c->host_trampolines);
@@ -118,10 +120,17 @@ vm_compiled *vm_compiled_new_ex(const fe_module *m, const vm_compile_opts *opts,
     return NULL;
   }
   vm_layout_compute(m, &c->layout);
-  jit_request req = {m, &c->layout, opts->opt_level, opts->threads, opts->part_bytes};
+  c->image = vm_image_new(m, &c->layout);
+  if (!c->image) {
+    free(c);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  jit_request req = {m, &c->layout, &c->image->fold, opts->opt_level, opts->threads,
+                     opts->part_bytes};
   jit_output out;
   if (!jit->compile(&req, &out, err, errlen)) {
-    free(c);
+    vm_compiled_free(c);
     return NULL;
   }
   bool loaded = load_object(c, &out, err, errlen);
@@ -150,11 +159,14 @@ vm_compiled *vm_compiled_new_ex(const fe_module *m, const vm_compile_opts *opts,
       goto fail;
   }
   void *init = vm_code_symbol(c->code, "kiln_init");
-  if (!init) {
-    snprintf(err, errlen, "compiled code lacks kiln_init");
+  void *data = vm_code_symbol(c->code, "kiln_data");
+  if (!init || !data) {
+    snprintf(err, errlen, "compiled code lacks %s", init ? "kiln_data" : "kiln_init");
     goto fail;
   }
   memcpy(&c->init, &init, sizeof init);
+  memcpy(&c->data, &data, sizeof data);
+  vm_image_set_code(c->image, m, &c->layout, c->entries, c->trampolines);
   return c;
 fail:
   vm_compiled_free(c);

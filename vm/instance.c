@@ -17,15 +17,8 @@
 #include "builtins.h"
 #include "frontend/types.h"
 #include "host.h"
+#include "image.h"
 #include "vm.h"
-
-static uint8_t *vmctx_alloc(size_t size) {
-  void *p = NULL;
-  if (posix_memalign(&p, 64, size ? size : 16) != 0)
-    return NULL;
-  memset(p, 0, size);
-  return p;
-}
 
 vm_funcref *vm_instance_func(const vm_instance *inst, uint32_t f) {
   const fe_module *m = inst->m;
@@ -109,31 +102,89 @@ void vm_instance_free(vm_instance *inst) {
   if (inst->head.tables)
     for (uint32_t i = m->ntable_imports; i < inst->ntables; i++)
       vm_tab_free(inst->head.tables[i]);
-  free(inst->head.mems);
-  free(inst->head.tables);
-  free(inst->elem_items);
-  free(inst->elem_gc);
   gc_heap_free(inst->own_heap);
-  free(inst->host_links);
-  free(inst->tags);
-  free(inst->own_tags);
-  free(inst->vmctx);
-  free(inst);
+  free(inst->vmctx); /* the block: vmctx, then the instance */
 }
 
-/* What the protected call runs: init, then start. */
+/* What the protected call runs: init, then the data stage, then start.
+ * init_done tells a trap in the first apart (vm_instance_new). */
 typedef struct init_call {
   vm_instance *inst;
+  volatile bool init_done;
 } init_call;
 
 static void run_init(void *arg) {
-  vm_instance *inst = ((init_call *)arg)->inst;
+  init_call *call = arg;
+  vm_instance *inst = call->inst;
   const fe_module *m = inst->m;
   inst->c->init(inst->vmctx);
+  call->init_done = true;
+  inst->c->data(inst->vmctx);
   if (m->has_start) {
     vm_funcref *f = vm_instance_func(inst, m->start);
     uint8_t values[16];
     f->array_entry(f->typed_entry, f->vmctx, values);
+  }
+}
+
+/* The init routine trapped before the data stage: the spec applied no data
+ * segment, so the memory images are undone (and the folded segments are
+ * not dropped).  Table images need no undo: they exist only when every
+ * active element segment is folded, and then the routine can trap only
+ * while evaluating globals and segment items, before the spec's instance
+ * exists — nothing of it is reachable. */
+static void undo_images(vm_instance *inst) {
+  const fe_module *m = inst->m;
+  const vm_image *img = inst->c->image;
+  if (!img->fold.datas)
+    return;
+  for (uint32_t i = m->nmem_imports; i < inst->nmems; i++)
+    vm_mem_clear(inst->head.mems[i], img->mems[i - m->nmem_imports].len);
+  for (uint32_t d = 0; d < m->ndatas; d++)
+    if (m->datas[d].mode == FE_SEG_ACTIVE)
+      ((vm_data *)(inst->vmctx + vm_off_data(&inst->c->layout, d)))->len = m->datas[d].bytes.len;
+}
+
+/* The instance's one allocation: the vmctx (64-byte aligned, first, so
+ * that the block is freed through it), the vm_instance, then its arrays. */
+typedef struct block_layout {
+  size_t inst, mems, tables, host_links, tags, own_tags, elem_items, elem_gc, size;
+} block_layout;
+
+static size_t place(size_t *at, size_t count, size_t size, size_t align) {
+  *at = (*at + align - 1) & ~(align - 1);
+  size_t off = *at;
+  *at += count * size;
+  return off;
+}
+
+static void block_layout_compute(const fe_module *m, const vm_layout *l, block_layout *b) {
+  size_t at = l->size;
+  uint64_t items = 0;
+  for (uint32_t e = 0; e < m->nelems; e++)
+    items += m->elems[e].count;
+  b->inst = place(&at, 1, sizeof(vm_instance), 64);
+  b->mems = place(&at, m->nmems, sizeof(vm_mem *), 8);
+  b->tables = place(&at, m->ntables, sizeof(vm_tab *), 8);
+  b->host_links = place(&at, m->nfunc_imports, sizeof(vm_funcref), 16);
+  b->tags = place(&at, m->ntags, sizeof(vm_tag *), 8);
+  b->own_tags = place(&at, m->ntags - m->ntag_imports, sizeof(vm_tag), 8);
+  b->elem_items = place(&at, items, sizeof(uint64_t), 8);
+  b->elem_gc = place(&at, m->nelems, 1, 1);
+  b->size = (at + 63) & ~(size_t)63;
+}
+
+/* The vmctx from the module's image: constant parts, relocated. */
+static void load_vmctx(vm_instance *inst) {
+  const vm_image *img = inst->c->image;
+  uint8_t *vmctx = inst->vmctx;
+  memcpy(vmctx, img->vmctx, inst->c->layout.size);
+  uint64_t base = (uint64_t)(uintptr_t)vmctx;
+  for (uint32_t i = 0; i < img->nrelocs; i++) {
+    uint64_t w;
+    memcpy(&w, vmctx + img->relocs[i], 8);
+    w += base;
+    memcpy(vmctx + img->relocs[i], &w, 8);
   }
 }
 
@@ -144,9 +195,10 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
   const fe_module *m = inst->m;
   const vm_compiled *c = inst->c;
   const vm_layout *l = &c->layout;
+  vm_image *img = c->image;
   uint8_t *vmctx = inst->vmctx;
+  load_vmctx(inst);
   vm_vmctx_header *h = (vm_vmctx_header *)vmctx;
-  h->builtins = vm_builtins;
   h->instance = inst;
   h->store = inst->store;
   h->stack_group = limits->stack_group;
@@ -199,7 +251,7 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
     t->type_id = m->types[m->tags[i].type].canon;
     inst->tags[i] = t;
   }
-  /* defined memories and tables */
+  /* defined memories and tables, with their images */
   for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
     const fe_limits *lim = &m->mems[i].lim;
     inst->head.mems[i] = vm_mem_new(lim->min, lim->has_max ? lim->max : UINT64_MAX, lim->is64,
@@ -207,6 +259,7 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
     if (!inst->head.mems[i])
       return false;
     inst->nmems = i + 1;
+    vm_mem_apply_image(inst->head.mems[i], &img->mems[i - m->nmem_imports]);
   }
   for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
     const fe_table *t = &m->tables[i];
@@ -216,6 +269,9 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
     if (!inst->head.tables[i])
       return false;
     inst->ntables = i + 1;
+    const uint32_t *items = img->tables[i - m->ntable_imports];
+    if (items)
+      vm_tab_load_image(inst->head.tables[i], items, t->lim.min, vmctx);
   }
   for (uint32_t i = 0; i < m->nmems; i++) {
     vm_memory *rec = vm_mem_record(inst->head.mems[i]);
@@ -225,40 +281,14 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
     vm_table *rec = vm_tab_record(inst->head.tables[i]);
     memcpy(vmctx + vm_off_table(l, i), &rec, sizeof rec);
   }
-  /* defined functions' references, type ids, segments */
-  for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++) {
-    vm_funcref *fr = (vm_funcref *)(vmctx + vm_off_func(l, f - m->nfunc_imports));
-    uint32_t t = m->funcs[f].type;
-    fr->typed_entry = c->entries[f - m->nfunc_imports];
-    fr->array_entry = c->trampolines[t];
-    fr->type_id = m->types[t].canon;
-    fr->vmctx = vmctx;
-  }
-  for (uint32_t t = 0; t < m->ntypes; t++)
-    memcpy(vmctx + vm_off_type_id(l, t), &m->types[t].canon, sizeof(uint32_t));
-  for (uint32_t d = 0; d < m->ndatas; d++) {
-    vm_data *rec = (vm_data *)(vmctx + vm_off_data(l, d));
-    rec->ptr = m->bytes + m->datas[d].bytes.off;
-    rec->len = m->datas[d].bytes.len;
-  }
-  uint64_t total = 0;
-  for (uint32_t e = 0; e < m->nelems; e++)
-    total += m->elems[e].count;
-  inst->elem_items = calloc(total ? total : 1, sizeof *inst->elem_items);
-  inst->elem_gc = calloc(m->nelems ? m->nelems : 1, 1);
-  if (!inst->elem_items || !inst->elem_gc) {
-    snprintf(err, errlen, "out of memory for element segments");
-    return false;
-  }
-  for (uint32_t e = 0; e < m->nelems; e++)
-    inst->elem_gc[e] = !vm_module_vt_is_func(m, m->elems[e].type);
+  /* element segments: storage for their items (the image gave the lengths) */
   inst->head.elem_gc = inst->elem_gc;
   inst->head.elems = (vm_elem_seg *)(vmctx + l->elems);
   inst->head.types = m->reg;
   uint64_t at = 0;
   for (uint32_t e = 0; e < m->nelems; e++) {
+    inst->elem_gc[e] = !vm_module_vt_is_func(m, m->elems[e].type);
     inst->head.elems[e].items = inst->elem_items + at;
-    inst->head.elems[e].len = m->elems[e].count;
     at += m->elems[e].count;
   }
   return true;
@@ -268,37 +298,41 @@ vm_instance *vm_instance_new(const fe_module *m, const vm_compiled *c,
                              const vm_extern_ref *imports, const vm_limits *limits, void *store,
                              bool *trapped, vm_trap_info *trap, char *err, size_t errlen) {
   *trapped = false;
-  vm_instance *inst = calloc(1, sizeof *inst);
-  if (!inst) {
+  block_layout bl;
+  block_layout_compute(m, &c->layout, &bl);
+  void *block = NULL;
+  if (posix_memalign(&block, 64, bl.size) != 0) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
+  uint8_t *base = block;
+  /* the vmctx part is written whole by load_vmctx */
+  memset(base + c->layout.size, 0, bl.size - c->layout.size);
+  vm_instance *inst = (vm_instance *)(base + bl.inst);
   atomic_fetch_add_explicit(&stat_instances, 1, memory_order_relaxed);
   inst->m = m;
   inst->c = c;
   inst->store = store;
   inst->nmems = m->nmem_imports;
   inst->ntables = m->ntable_imports;
-  inst->vmctx = vmctx_alloc(c->layout.size);
-  inst->head.mems = calloc(m->nmems ? m->nmems : 1, sizeof *inst->head.mems);
-  inst->head.tables = calloc(m->ntables ? m->ntables : 1, sizeof *inst->head.tables);
-  inst->host_links = calloc(m->nfunc_imports ? m->nfunc_imports : 1, sizeof *inst->host_links);
-  inst->tags = calloc(m->ntags ? m->ntags : 1, sizeof *inst->tags);
-  uint32_t own_tags = m->ntags - m->ntag_imports;
-  inst->own_tags = calloc(own_tags ? own_tags : 1, sizeof *inst->own_tags);
-  if (!inst->vmctx || !inst->head.mems || !inst->head.tables || !inst->host_links ||
-      !inst->tags || !inst->own_tags) {
-    snprintf(err, errlen, "out of memory");
-    vm_instance_free(inst);
-    return NULL;
-  }
+  inst->vmctx = base;
+  inst->head.mems = (vm_mem **)(base + bl.mems);
+  inst->head.tables = (vm_tab **)(base + bl.tables);
+  inst->host_links = (vm_funcref *)(base + bl.host_links);
+  inst->tags = (vm_tag **)(base + bl.tags);
+  inst->own_tags = (vm_tag *)(base + bl.own_tags);
+  inst->elem_items = (uint64_t *)(base + bl.elem_items);
+  inst->elem_gc = base + bl.elem_gc;
   if (!build(inst, imports, limits, err, errlen)) {
     vm_instance_free(inst);
     return NULL;
   }
-  init_call call = {inst};
-  if (!vm_call_protected(run_init, &call, trap))
+  init_call call = {inst, false};
+  if (!vm_call_protected(run_init, &call, trap)) {
     *trapped = true;
+    if (!call.init_done)
+      undo_images(inst);
+  }
   return inst;
 }
 

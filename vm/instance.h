@@ -31,7 +31,9 @@ struct vm_code;
 typedef struct vm_compiled {
   struct vm_code *code;            /* the module's one object, loaded (jit.h) */
   vm_layout layout;
-  void (*init)(void *vmctx);
+  struct vm_image *image;          /* the constant part of initialization (image.h) */
+  void (*init)(void *vmctx);       /* kiln_init: globals, tables, element segments */
+  void (*data)(void *vmctx);       /* kiln_data: data segments */
   void **entries;                  /* per defined function: typed entry */
   void (**trampolines)(void *, void *, void *); /* per type index (func types) */
   void **host_trampolines;         /* per type index: kiln_h<T> typed entries */

@@ -63,6 +63,13 @@ uint64_t vm_mem_pages(const vm_mem *m);
 uint64_t vm_mem_max_pages(const vm_mem *m);
 bool vm_mem_is64(const vm_mem *m);
 
+struct vm_mem_image;
+/* Gives a new memory its initial contents (vm/image.h): the image's bytes,
+ * copied or mapped copy-on-write; the image must fit the memory's size. */
+void vm_mem_apply_image(vm_mem *m, struct vm_mem_image *mi);
+/* Makes the first len bytes (within the size) zero again. */
+void vm_mem_clear(vm_mem *m, uint64_t len);
+
 /* Unmaps the memory; NULL is allowed. */
 void vm_mem_free(vm_mem *m);
 

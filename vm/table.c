@@ -103,6 +103,12 @@ void vm_tab_free(vm_tab *t) {
   free(t);
 }
 
+void vm_tab_load_image(vm_tab *t, const uint32_t *items, uint64_t n, uint8_t *vmctx) {
+  uint64_t *base = t->rec.base; /* a funcref table: plain stores */
+  for (uint64_t k = 0; k < n; k++)
+    base[k] = items[k] ? (uint64_t)(uintptr_t)(vmctx + items[k]) : 0;
+}
+
 vm_table *vm_tab_record(vm_tab *t) { return &t->rec; }
 bool vm_tab_is_funcref(const vm_tab *t) { return t->funcref; }
 uint64_t vm_tab_size(const vm_tab *t) { return t->rec.length; }

@@ -32,6 +32,9 @@ typedef struct vm_tab vm_tab;
 vm_tab *vm_tab_new(uint64_t min, uint64_t max, bool is64, bool funcref, uint64_t init,
                    gc_heap **heap, char *err, size_t errlen);
 void vm_tab_free(vm_tab *t);
+/* Fills the first n elements of a new funcref table from a table image
+ * (vm/image.h): vmctx offsets of function references, 0 for null. */
+void vm_tab_load_image(vm_tab *t, const uint32_t *items, uint64_t n, uint8_t *vmctx);
 vm_table *vm_tab_record(vm_tab *t);
 bool vm_tab_is_funcref(const vm_tab *t);
 uint64_t vm_tab_size(const vm_tab *t);

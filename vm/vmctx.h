@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KILN_VMCTX_ABI 3u
+#define KILN_VMCTX_ABI 4u
 
 /* A function reference (funcref values are pointers to these).  The array
  * entry is a per-type trampoline: array_entry(typed_entry, vmctx, values),
@@ -212,6 +212,19 @@ static inline uint32_t vm_off_elem(const vm_layout *l, uint32_t e) {
 /* Header field offsets. */
 #define VM_OFF_STACK_LIMIT ((uint32_t)offsetof(vm_vmctx_header, stack_limit))
 #define VM_OFF_BUILTINS ((uint32_t)offsetof(vm_vmctx_header, builtins))
+
+/* What the instance's images cover (vm/image.h), so that the init routine
+ * (jit/emit_init.c) leaves it alone: decided once per module. */
+typedef struct vm_fold {
+  uint8_t *globals; /* per defined global: 1 if its value is in the vmctx image */
+  uint8_t *tables;  /* per table (index space): 1 if its initial elements
+                       (initializer and active segments) are an image */
+  uint8_t elems;    /* 1: every active element segment is in the table images
+                       and starts dropped (neither evaluated nor applied by
+                       the routine) */
+  uint8_t datas;    /* 1: every active data segment is in the memory images
+                       and starts dropped */
+} vm_fold;
 
 struct fe_module;
 /* Lays out the vmctx of module m. */

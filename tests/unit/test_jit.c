@@ -417,7 +417,7 @@ static void test_partitions_one_object(void **state) {
     fail_msg("compiler: %s", why ? why : "?");
   vm_layout layout;
   vm_layout_compute(l.m, &layout);
-  jit_request req = {l.m, &layout, 2, 16, 1};
+  jit_request req = {l.m, &layout, NULL, 2, 16, 1};
   jit_output out;
   char err[512];
   if (!jit->compile(&req, &out, err, sizeof err))
