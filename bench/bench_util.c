@@ -5,6 +5,9 @@
 #include <string.h>
 #include <time.h>
 
+#define STRING_(x) #x
+#define STRING(x) STRING_(x)
+
 double bench_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -60,28 +63,39 @@ int bench_parse_opts_ex(int argc, char **argv, const char *flag, int min_files,
   *o = (bench_opts){20, 0.020, 0, 0, calloc((size_t)argc, sizeof *o->files), 0};
   if (!o->files)
     return 2;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
+  const char *prog = argc > 0 && argv[0] ? argv[0] : "bench";
+  const char *why = NULL, *arg = NULL;
+  for (int i = 1; i < argc && !why; i++) {
+    arg = argv[i];
+    int has_value = i + 1 < argc;
+    if ((strcmp(arg, "--rounds") == 0 || strcmp(arg, "--min-round-ms") == 0) && !has_value) {
+      why = "needs a value";
+    } else if (strcmp(arg, "--rounds") == 0) {
       o->rounds = atoi(argv[++i]);
-    } else if (strcmp(argv[i], "--min-round-ms") == 0 && i + 1 < argc) {
+      if (o->rounds < 1 || o->rounds > BENCH_MAX_ROUNDS)
+        why = "must be 1 to " STRING(BENCH_MAX_ROUNDS);
+    } else if (strcmp(arg, "--min-round-ms") == 0) {
       o->min_round = atof(argv[++i]) / 1000.0;
-    } else if (strcmp(argv[i], "--tsv") == 0) {
+    } else if (strcmp(arg, "--tsv") == 0) {
       o->tsv = 1;
-    } else if (flag && strcmp(argv[i], flag) == 0) {
+    } else if (flag && strcmp(arg, flag) == 0) {
       o->flag = 1;
-    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
       usage(stdout);
       return 0;
-    } else if (argv[i][0] == '-' && argv[i][1] != 0) {
-      usage(stderr);
-      return 2;
+    } else if (arg[0] == '-' && arg[1] != 0) {
+      why = "unknown option";
     } else {
       o->files[o->nfiles++] = argv[i];
     }
   }
-  if (o->nfiles < min_files || o->rounds < 1 || o->rounds > BENCH_MAX_ROUNDS) {
-    usage(stderr);
-    return 2;
-  }
-  return -1;
+  if (!why && o->nfiles >= min_files)
+    return -1;
+  if (why)
+    fprintf(stderr, "%s: %s: %s\n", prog, arg, why);
+  else
+    fprintf(stderr, "%s: needs at least %d FILE argument%s\n", prog, min_files,
+            min_files == 1 ? "" : "s");
+  usage(stderr);
+  return 2;
 }

@@ -30,8 +30,10 @@ typedef struct bench_opts {
   int nfiles;
 } bench_opts;
 
-/* Parses argv.  Returns -1 to go on, else the exit status to return (0
- * after --help, 2 after a usage error, having called usage). */
+/* Parses argv (argv[0] names the program in error messages).  Returns -1
+ * to go on, else the exit status to return: 0 after --help, having called
+ * usage(stdout); 2 after a usage error, having printed one line saying what
+ * was wrong and called usage(stderr). */
 int bench_parse_opts(int argc, char **argv, const char *flag, bench_opts *o,
                      void (*usage)(FILE *out));
 /* The same, requiring at least min_files FILE arguments (bench_parse_opts

@@ -41,4 +41,8 @@ void cli_wast_usage(void);
 int cli_wat2wasm(int argc, char **argv);
 void cli_wat2wasm_usage(void);
 
+/* bench.c: `kiln bench instantiate` runs bench/instantiate_lib.c. */
+int cli_bench(int argc, char **argv);
+void cli_bench_usage(void);
+
 #endif

@@ -25,6 +25,8 @@ static void usage(FILE *out) {
           "wast2json .json)\n"
           "  wat2wasm FILE.wat [-o OUT]   convert a text module to a binary "
           "one\n"
+          "  bench instantiate [FILE...]  time store + instantiate + delete, "
+          "on demand and pooled\n"
           "  version [--verbose]          print the versions of kiln and of "
           "its compiler\n"
           "  help [COMMAND]               print this help, or a command's\n"
@@ -103,6 +105,7 @@ static const command commands[] = {
     {"validate", cli_validate, cli_validate_usage},
     {"wast", cli_wast, cli_wast_usage},
     {"wat2wasm", cli_wat2wasm, cli_wat2wasm_usage},
+    {"bench", cli_bench, cli_bench_usage},
     {"version", cmd_version, version_usage},
     {"help", cmd_help, help_usage},
 };
