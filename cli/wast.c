@@ -1515,7 +1515,7 @@ static void run_script(wasm_engine_t *engine, const char *path, bool verbose,
 }
 
 void cli_wast_usage(void) {
-  printf("usage: kiln wast [--verbose] [--] FILE...\n"
+  printf("usage: kiln wast [--verbose] [--pool SLOTS] [--] FILE...\n"
          "\n"
          "Runs WebAssembly spec test scripts: WAST scripts (FILE.wast, any\n"
          "name not ending in .json) or wast2json command lists (FILE.json,\n"
@@ -1530,14 +1530,30 @@ void cli_wast_usage(void) {
          "  --verbose  print every failure, every skipped command and\n"
          "             informational notes (trap messages, rejection\n"
          "             categories that differ from the script's)\n"
+         "  --pool N   instantiate through a pooling allocator of N instance\n"
+         "             slots (4 memories and 4 tables each; docs/api.md) and\n"
+         "             print its statistics: \"pool: N slots, warm N, cold N,\n"
+         "             fallbacks N\"\n"
          "\n"
          "Exit status: 0 no command failed, 1 a command failed or a file\n"
          "could not be read or parsed, 2 usage error.\n",
          FAILURE_LINES);
 }
 
+/* --pool SLOTS: a positive count. */
+static bool parse_slots(const char *s, uint32_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno || end == s || *end || v == 0 || v > 100000 || s[0] == '-')
+    return false;
+  *out = (uint32_t)v;
+  return true;
+}
+
 int cli_wast(int argc, char **argv) {
   bool verbose = false;
+  uint32_t pool_slots = 0;
   int first = 1;
   for (; first < argc; first++) {
     const char *arg = argv[first];
@@ -1548,6 +1564,10 @@ int cli_wast(int argc, char **argv) {
     }
     if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
       verbose = true;
+    } else if (strcmp(arg, "--pool") == 0) {
+      if (first + 1 >= argc || !parse_slots(argv[first + 1], &pool_slots))
+        return cli_usage_error("wast: --pool needs a number of slots (1..100000)");
+      first++;
     } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
       cli_wast_usage();
       return CLI_EXIT_OK;
@@ -1557,15 +1577,30 @@ int cli_wast(int argc, char **argv) {
   }
   if (first >= argc) return cli_usage_error("wast: no input files");
 
-  wasm_engine_t *engine = wasm_engine_new();
+  wasm_config_t *config = wasm_config_new();
+  if (config && pool_slots) {
+    /* room for the multi-memory scripts' modules */
+    kiln_pooling_config_t pc = {.instance_slots = pool_slots, .memories_per_instance = 4,
+                                .tables_per_instance = 4};
+    kiln_config_set_pooling(config, &pc);
+  }
+  wasm_engine_t *engine = config ? wasm_engine_new_with_config(config) : NULL;
   if (!engine) {
-    fprintf(stderr, "kiln: cannot create an engine: out of memory\n");
+    fprintf(stderr, "kiln: cannot create an engine: %s\n",
+            pool_slots ? "out of memory or address space for the pool" : "out of memory");
     return CLI_EXIT_FAILURE;
   }
   totals t = {0};
   for (int i = first; i < argc; i++) {
     run_script(engine, argv[i], verbose, &t);
     fflush(stdout);
+  }
+  if (pool_slots) {
+    kiln_pool_stats_t ps;
+    kiln_engine_pool_stats(engine, &ps);
+    printf("pool: %llu slots, warm %llu, cold %llu, fallbacks %llu\n",
+           (unsigned long long)ps.slots, (unsigned long long)ps.warm,
+           (unsigned long long)ps.cold, (unsigned long long)ps.fallbacks);
   }
   printf("%lu passed, %lu failed, %lu skipped\n", t.passed, t.failed,
          t.skipped);

@@ -427,8 +427,10 @@ WASM_API_EXTERN void kiln_config_set_compile_threads(wasm_config_t *, unsigned t
  * then it fails with a KILN_TRAP_RESOURCE trap naming the limit.  Memories
  * in a slot grow at most to max_memory_pages.  Zero fields take the
  * defaults: 1 memory and 1 table per instance, 65536 pages (4 GiB),
- * 10,000 elements.  Not copied: `cfg` may be freed after the call; NULL
- * turns pooling off. */
+ * 10,000 elements.  `cfg` is copied; NULL turns pooling off.  The pool's
+ * address space is reserved by wasm_engine_new_with_config, which returns
+ * NULL if it cannot be (a limit on address space such as `ulimit -v`, or
+ * more than 128 TiB: instance_slots x memories_per_instance x 8 GiB). */
 typedef struct kiln_pooling_config_t {
   uint32_t instance_slots;
   uint32_t memories_per_instance;

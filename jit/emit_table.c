@@ -90,6 +90,9 @@ bool jit_emit_table(jit_func *f, fe_opcode op) {
     LLVMValueRef i = jit_pop(f);
     if (funcref_table(f, t)) {
       jit_tag(jm, LLVMBuildStore(f->b, v, element(f, t, i)), JIT_ALIAS_TABLE);
+      LLVMValueRef off = LLVMConstInt(jm->t_i64, offsetof(vm_table, dirty), 0);
+      LLVMValueRef d = LLVMBuildGEP2(f->b, jm->t_i8, table_record(f, t), &off, 1, "");
+      jit_tag(jm, LLVMBuildStore(f->b, LLVMConstInt(I64, 1, 0), d), JIT_ALIAS_VM);
     } else {
       LLVMValueRef args[4] = {f->vmctx, u32c(f, t), index64(f, t, i), jit_ref_bits(f, v)};
       LLVMTypeRef types[4] = {P, I32, I64, I64};

@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 
+#include "pool.h"
 #include "vm.h"
 
 wasm_config_t *wasm_config_new(void) {
@@ -26,6 +27,14 @@ wasm_engine_t *wasm_engine_new_with_config(own wasm_config_t *config) {
   if (config) engine->config = *config;
   engine->types = fe_typereg_new();
   if (!engine->types) goto fail;
+  if (engine->config.pooling.instance_slots) {
+    char err[256];
+    engine->pool = vm_pool_new(&engine->config.pooling, err, sizeof err);
+    if (!engine->pool) {
+      fe_typereg_free(engine->types);
+      goto fail;
+    }
+  }
   pthread_mutex_init(&engine->host_links_lock, NULL);
   wasm_config_delete(config);
   return engine;
@@ -45,8 +54,9 @@ void kiln_config_set_pooling(wasm_config_t *config, const kiln_pooling_config_t 
 }
 
 void kiln_engine_pool_stats(const wasm_engine_t *engine, kiln_pool_stats_t *out) {
-  (void)engine;
-  *out = (kiln_pool_stats_t){0}; /* the pool is not built yet */
+  *out = (kiln_pool_stats_t){0};
+  if (engine && engine->pool)
+    vm_pool_stats(engine->pool, out);
 }
 
 wasm_engine_t *wasm_engine_new(void) {
@@ -58,6 +68,7 @@ wasm_engine_t *wasm_engine_new(void) {
 void wasm_engine_delete(own wasm_engine_t *engine) {
   if (!engine) return;
   vm_host_links_free(engine);
+  vm_pool_free(engine->pool);
   pthread_mutex_destroy(&engine->host_links_lock);
   fe_typereg_free(engine->types);
   free(engine);

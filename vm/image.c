@@ -317,7 +317,7 @@ vm_image *vm_image_new(const fe_module *m, const vm_layout *l) {
   img->fold.globals = calloc(ng ? ng : 1, 1);
   img->fold.tables = calloc(m->ntables ? m->ntables : 1, 1);
   img->vmctx = calloc(1, l->size ? l->size : 16);
-  img->relocs = calloc((size_t)nf + ng + 1, sizeof *img->relocs);
+  img->relocs = calloc((size_t)ng + 1, sizeof *img->relocs);
   img->tables = calloc(nt ? nt : 1, sizeof *img->tables);
   img->mems = calloc(nm ? nm : 1, sizeof *img->mems);
   img->ntables = img->tables ? nt : 0;
@@ -359,7 +359,7 @@ vm_image *vm_image_new(const fe_module *m, const vm_layout *l) {
     uint32_t off = vm_off_func(l, f);
     vm_funcref *fr = (vm_funcref *)(img->vmctx + off);
     fr->type_id = m->types[m->funcs[m->nfunc_imports + f].type].canon;
-    add_reloc(img, off + (uint32_t)offsetof(vm_funcref, vmctx));
+    /* (fr->vmctx: written by the instance, vm/instance.c load_vmctx) */
   }
   for (uint32_t t = 0; t < m->ntypes; t++)
     memcpy(img->vmctx + vm_off_type_id(l, t), &m->types[t].canon, sizeof(uint32_t));

@@ -9,9 +9,10 @@
  * constant expressions once and keeps the results as images:
  *
  *   vmctx    the vmctx as the init routine would leave it, with the words
- *            that hold an address inside the vmctx (a function reference's
- *            vmctx field, a global holding ref.func of a defined function)
- *            stored as offsets and listed in `relocs`;
+ *            that hold an address inside the vmctx (globals holding ref.func
+ *            of a defined function) stored as offsets and listed in
+ *            `relocs`; the function references' vmctx fields are left for
+ *            the instance to fill;
  *   tables   per defined table, its initial elements as vmctx offsets of
  *            function references (0: null);
  *   memories per defined memory, its initial bytes (up to the last page a

@@ -18,6 +18,7 @@
 #include "frontend/types.h"
 #include "host.h"
 #include "image.h"
+#include "pool.h"
 #include "vm.h"
 
 vm_funcref *vm_instance_func(const vm_instance *inst, uint32_t f) {
@@ -86,6 +87,27 @@ uint64_t vm_instance_live(void) {
   return atomic_load_explicit(&stat_instances, memory_order_relaxed);
 }
 
+/* Resets an instance's pool slot to its module's starting state — memory
+ * pages it dirtied dropped, tables it wrote reloaded — and returns it; a
+ * slot whose reset failed or whose images a trap undid keeps no owner. */
+static void release_slot(vm_instance *inst) {
+  const fe_module *m = inst->m;
+  const vm_compiled *c = inst->c;
+  bool clean = !inst->images_undone;
+  for (uint32_t i = m->nmem_imports; i < inst->nmems; i++)
+    clean &= vm_mem_pool_release(inst->head.mems[i], m->mems[i].lim.min);
+  for (uint32_t i = m->ntable_imports; i < inst->ntables; i++)
+    vm_tab_pool_release(inst->head.tables[i], c->image->tables[i - m->ntable_imports],
+                        m->tables[i].lim.min, inst->vmctx);
+  /* every memory and table must have been taken for the slot to be the
+   * module's (a build that failed half way is not) */
+  clean &= inst->nmems == m->nmems && inst->ntables == m->ntables;
+  gc_heap_free(inst->own_heap);
+  vm_pool *pool = inst->pool;
+  vm_slot *slot = inst->slot;
+  vm_pool_give(pool, slot, clean ? c : NULL); /* last: inst lives in the slot */
+}
+
 void vm_instance_free(vm_instance *inst) {
   if (!inst)
     return;
@@ -96,6 +118,10 @@ void vm_instance_free(vm_instance *inst) {
     vm_stack_group_remove(h->stack_group, h);
   if (inst->head.elems && inst->head.heap)
     release_refs(inst);
+  if (inst->slot) {
+    release_slot(inst);
+    return;
+  }
   if (inst->head.mems)
     for (uint32_t i = m->nmem_imports; i < inst->nmems; i++)
       vm_mem_free(inst->head.mems[i]);
@@ -138,6 +164,7 @@ static void undo_images(vm_instance *inst) {
   const vm_image *img = inst->c->image;
   if (!img->fold.datas)
     return;
+  inst->images_undone = true;
   for (uint32_t i = m->nmem_imports; i < inst->nmems; i++)
     vm_mem_clear(inst->head.mems[i], img->mems[i - m->nmem_imports].len);
   for (uint32_t d = 0; d < m->ndatas; d++)
@@ -158,11 +185,20 @@ static size_t place(size_t *at, size_t count, size_t size, size_t align) {
   return off;
 }
 
-static void block_layout_compute(const fe_module *m, const vm_layout *l, block_layout *b) {
+/* Whether element segment e has storage for its items: not if the image
+ * starts it dropped (vm/image.c). */
+static bool elem_stored(const fe_module *m, const vm_image *img, uint32_t e) {
+  uint8_t mode = m->elems[e].mode;
+  return mode == FE_SEG_PASSIVE || (mode == FE_SEG_ACTIVE && !img->fold.elems);
+}
+
+static void block_layout_compute(const fe_module *m, const vm_compiled *c, block_layout *b) {
+  const vm_layout *l = &c->layout;
   size_t at = l->size;
   uint64_t items = 0;
   for (uint32_t e = 0; e < m->nelems; e++)
-    items += m->elems[e].count;
+    if (elem_stored(m, c->image, e))
+      items += m->elems[e].count;
   b->inst = place(&at, 1, sizeof(vm_instance), 64);
   b->mems = place(&at, m->nmems, sizeof(vm_mem *), 8);
   b->tables = place(&at, m->ntables, sizeof(vm_tab *), 8);
@@ -174,12 +210,24 @@ static void block_layout_compute(const fe_module *m, const vm_layout *l, block_l
   b->size = (at + 63) & ~(size_t)63;
 }
 
-/* The vmctx from the module's image: constant parts, relocated. */
-static void load_vmctx(vm_instance *inst) {
-  const vm_image *img = inst->c->image;
+/* The vmctx from the module's image: constant parts, relocated.  A warm
+ * pool slot's vmctx already holds the module's function references (they
+ * never change), so only the rest is copied. */
+static void load_vmctx(vm_instance *inst, bool warm) {
+  const vm_compiled *c = inst->c;
+  const vm_image *img = c->image;
+  const vm_layout *l = &c->layout;
+  const fe_module *m = inst->m;
   uint8_t *vmctx = inst->vmctx;
-  memcpy(vmctx, img->vmctx, inst->c->layout.size);
   uint64_t base = (uint64_t)(uintptr_t)vmctx;
+  if (warm) {
+    memcpy(vmctx, img->vmctx, l->funcs);
+    memcpy(vmctx + l->type_ids, img->vmctx + l->type_ids, l->size - l->type_ids);
+  } else {
+    memcpy(vmctx, img->vmctx, l->size);
+    for (uint32_t f = 0; f < m->nfuncs - m->nfunc_imports; f++)
+      ((vm_funcref *)(vmctx + vm_off_func(l, f)))->vmctx = vmctx;
+  }
   for (uint32_t i = 0; i < img->nrelocs; i++) {
     uint64_t w;
     memcpy(&w, vmctx + img->relocs[i], 8);
@@ -188,16 +236,65 @@ static void load_vmctx(vm_instance *inst) {
   }
 }
 
+/* Defined memory i (index space), from the pool slot or on demand, with
+ * its image. */
+static bool make_memory(vm_instance *inst, uint32_t i, const vm_limits *limits, bool warm,
+                        char *err, size_t errlen) {
+  const fe_module *m = inst->m;
+  const fe_limits *lim = &m->mems[i].lim;
+  uint64_t max = lim->has_max ? lim->max : UINT64_MAX;
+  vm_mem *mem;
+  if (inst->slot) {
+    mem = inst->slot->mems[i - m->nmem_imports];
+    uint64_t cap = vm_pool_max_memory_pages(inst->pool);
+    if (limits->max_memory_pages < cap)
+      cap = limits->max_memory_pages;
+    if (!vm_mem_pool_take(mem, lim->min, max, lim->is64, cap, warm, err, errlen))
+      return false;
+  } else if (!(mem = vm_mem_new(lim->min, max, lim->is64, limits->max_memory_pages, err,
+                                errlen))) {
+    return false;
+  }
+  inst->head.mems[i] = mem;
+  inst->nmems = i + 1;
+  if (!warm)
+    vm_mem_apply_image(mem, &inst->c->image->mems[i - m->nmem_imports]);
+  return true;
+}
+
+/* Defined table i, likewise. */
+static bool make_table(vm_instance *inst, uint32_t i, bool warm, char *err, size_t errlen) {
+  const fe_module *m = inst->m;
+  const fe_table *t = &m->tables[i];
+  bool funcref = vm_module_vt_is_func(m, t->elem);
+  uint64_t max = t->lim.has_max ? t->lim.max : UINT64_MAX;
+  vm_tab *tab;
+  if (inst->slot) {
+    tab = inst->slot->tables[i - m->ntable_imports];
+    if (!vm_tab_pool_take(tab, t->lim.min, max, t->lim.is64, funcref, inst->head.heap, warm,
+                          err, errlen))
+      return false;
+  } else if (!(tab = vm_tab_new(t->lim.min, max, t->lim.is64, funcref, 0, inst->head.heap, err,
+                                errlen))) {
+    return false;
+  }
+  inst->head.tables[i] = tab;
+  inst->ntables = i + 1;
+  const uint32_t *items = inst->c->image->tables[i - m->ntable_imports];
+  if (items && !warm)
+    vm_tab_load_image(tab, items, t->lim.min, inst->vmctx);
+  return true;
+}
+
 /* Links imports and creates defined objects into vmctx.  False with a
  * message if an object cannot be created. */
 static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limits *limits,
-                  char *err, size_t errlen) {
+                  bool warm, char *err, size_t errlen) {
   const fe_module *m = inst->m;
   const vm_compiled *c = inst->c;
   const vm_layout *l = &c->layout;
-  vm_image *img = c->image;
   uint8_t *vmctx = inst->vmctx;
-  load_vmctx(inst);
+  load_vmctx(inst, warm);
   vm_vmctx_header *h = (vm_vmctx_header *)vmctx;
   h->instance = inst;
   h->store = inst->store;
@@ -252,27 +349,12 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
     inst->tags[i] = t;
   }
   /* defined memories and tables, with their images */
-  for (uint32_t i = m->nmem_imports; i < m->nmems; i++) {
-    const fe_limits *lim = &m->mems[i].lim;
-    inst->head.mems[i] = vm_mem_new(lim->min, lim->has_max ? lim->max : UINT64_MAX, lim->is64,
-                                    limits->max_memory_pages, err, errlen);
-    if (!inst->head.mems[i])
+  for (uint32_t i = m->nmem_imports; i < m->nmems; i++)
+    if (!make_memory(inst, i, limits, warm, err, errlen))
       return false;
-    inst->nmems = i + 1;
-    vm_mem_apply_image(inst->head.mems[i], &img->mems[i - m->nmem_imports]);
-  }
-  for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
-    const fe_table *t = &m->tables[i];
-    bool funcref = vm_module_vt_is_func(m, t->elem);
-    inst->head.tables[i] = vm_tab_new(t->lim.min, t->lim.has_max ? t->lim.max : UINT64_MAX,
-                                      t->lim.is64, funcref, 0, inst->head.heap, err, errlen);
-    if (!inst->head.tables[i])
+  for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+    if (!make_table(inst, i, warm, err, errlen))
       return false;
-    inst->ntables = i + 1;
-    const uint32_t *items = img->tables[i - m->ntable_imports];
-    if (items)
-      vm_tab_load_image(inst->head.tables[i], items, t->lim.min, vmctx);
-  }
   for (uint32_t i = 0; i < m->nmems; i++) {
     vm_memory *rec = vm_mem_record(inst->head.mems[i]);
     memcpy(vmctx + vm_off_memory(l, i), &rec, sizeof rec);
@@ -289,9 +371,22 @@ static bool build(vm_instance *inst, const vm_extern_ref *imports, const vm_limi
   for (uint32_t e = 0; e < m->nelems; e++) {
     inst->elem_gc[e] = !vm_module_vt_is_func(m, m->elems[e].type);
     inst->head.elems[e].items = inst->elem_items + at;
-    at += m->elems[e].count;
+    if (elem_stored(m, c->image, e))
+      at += m->elems[e].count;
   }
   return true;
+}
+
+/* The largest minimum of the module's defined memories (pages) and
+ * tables (elements): what a pool slot must hold. */
+static void largest_minimums(const fe_module *m, uint64_t *pages, uint64_t *elems) {
+  *pages = *elems = 0;
+  for (uint32_t i = m->nmem_imports; i < m->nmems; i++)
+    if (m->mems[i].lim.min > *pages)
+      *pages = m->mems[i].lim.min;
+  for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+    if (m->tables[i].lim.min > *elems)
+      *elems = m->tables[i].lim.min;
 }
 
 vm_instance *vm_instance_new(const fe_module *m, const vm_compiled *c,
@@ -299,20 +394,32 @@ vm_instance *vm_instance_new(const fe_module *m, const vm_compiled *c,
                              bool *trapped, vm_trap_info *trap, char *err, size_t errlen) {
   *trapped = false;
   block_layout bl;
-  block_layout_compute(m, &c->layout, &bl);
-  void *block = NULL;
-  if (posix_memalign(&block, 64, bl.size) != 0) {
+  block_layout_compute(m, c, &bl);
+  vm_slot *slot = NULL;
+  bool warm = false;
+  if (limits->pool) {
+    uint64_t pages, elems;
+    largest_minimums(m, &pages, &elems);
+    slot = vm_pool_take(limits->pool, c, bl.size, m->nmems - m->nmem_imports,
+                        m->ntables - m->ntable_imports, pages, elems, &warm, err, errlen);
+    if (!slot && vm_pool_strict(limits->pool))
+      return NULL;
+  }
+  void *block = slot ? slot->block : NULL;
+  if (!slot && posix_memalign(&block, 64, bl.size) != 0) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
   uint8_t *base = block;
-  /* the vmctx part is written whole by load_vmctx */
+  /* the vmctx part is written by load_vmctx */
   memset(base + c->layout.size, 0, bl.size - c->layout.size);
   vm_instance *inst = (vm_instance *)(base + bl.inst);
   atomic_fetch_add_explicit(&stat_instances, 1, memory_order_relaxed);
   inst->m = m;
   inst->c = c;
   inst->store = store;
+  inst->pool = slot ? limits->pool : NULL;
+  inst->slot = slot;
   inst->nmems = m->nmem_imports;
   inst->ntables = m->ntable_imports;
   inst->vmctx = base;
@@ -323,7 +430,8 @@ vm_instance *vm_instance_new(const fe_module *m, const vm_compiled *c,
   inst->own_tags = (vm_tag *)(base + bl.own_tags);
   inst->elem_items = (uint64_t *)(base + bl.elem_items);
   inst->elem_gc = base + bl.elem_gc;
-  if (!build(inst, imports, limits, err, errlen)) {
+  if (!build(inst, imports, limits, warm, err, errlen)) {
+    inst->images_undone = true; /* a slot half set up is not clean */
     vm_instance_free(inst);
     return NULL;
   }

@@ -37,6 +37,8 @@ typedef struct vm_compiled {
   void **entries;                  /* per defined function: typed entry */
   void (**trampolines)(void *, void *, void *); /* per type index (func types) */
   void **host_trampolines;         /* per type index: kiln_h<T> typed entries */
+  struct vm_slot *warm_slots;      /* the engine's pool: free slots holding this
+                                      module's state (vm/pool.c, under its lock) */
 } vm_compiled;
 
 /* How to compile. */
@@ -88,6 +90,9 @@ typedef struct vm_instance {
   uint8_t *elem_gc;      /* per segment: items are GC references (head.elem_gc) */
   struct gc_heap *own_heap; /* the heap cell when there is no store (unit
                                tests; freed with the instance) */
+  struct vm_pool *pool;  /* the pool of the slot it lives in, or NULL */
+  struct vm_slot *slot;
+  bool images_undone;    /* a trap undid its memory images (undo_images) */
 } vm_instance;
 
 /* vm_stack_group (vmctx.h): an entry from the host calls vm_stack_enter;
@@ -106,6 +111,7 @@ void vm_stack_enter(vm_vmctx_header *h);
 typedef struct vm_limits {
   uint64_t max_memory_pages; /* per memory */
   vm_stack_group *stack_group; /* the store's, or NULL: the instance alone */
+  struct vm_pool *pool;        /* the engine's pool, or NULL: on demand */
 } vm_limits;
 
 /* Creates an instance of m (compiled as c) with `imports` (m->nimports of

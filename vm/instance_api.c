@@ -161,7 +161,7 @@ wasm_instance_t *wasm_instance_new(wasm_store_t *s, const wasm_module_t *module,
     free(refs);
     return vm_instance_fail(s, trap, vm_trap_make(s, "out of memory", KILN_TRAP_RESOURCE));
   }
-  vm_limits lim = {UINT64_MAX, &s->stack_group};
+  vm_limits lim = {UINT64_MAX, &s->stack_group, s->engine->pool};
   bool trapped = false;
   vm_trap_info info;
   /* the init routine and the start function are Wasm frames of the store;

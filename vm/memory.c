@@ -27,6 +27,9 @@ struct vm_mem {
   uint64_t pages;     /* current size */
   uint64_t max_pages; /* growth stops here: min(maximum, limit, reservation) */
   bool is64;
+  bool pooled;        /* a pool slot's memory (vm/pool.c): never unmapped */
+  bool held;          /* pooled: an instance holds it (counted in the stats) */
+  uint64_t touched;   /* pooled: bytes made accessible since the last wipe */
 };
 
 static atomic_uint_fast64_t stat_live, stat_reserved, stat_committed;
@@ -38,6 +41,29 @@ static uint64_t index_pages(bool is64) {
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* A memory with `reserved` bytes of address space, `bytes` of them
+ * accessible, starts (sign 1) or stops (sign -1) counting in the
+ * statistics. */
+static void count(int sign, uint64_t reserved, uint64_t bytes) {
+  if (sign > 0) {
+    atomic_fetch_add_explicit(&stat_live, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&stat_reserved, reserved, memory_order_relaxed);
+    atomic_fetch_add_explicit(&stat_committed, bytes, memory_order_relaxed);
+  } else {
+    atomic_fetch_sub_explicit(&stat_live, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&stat_reserved, reserved, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&stat_committed, bytes, memory_order_relaxed);
+  }
+}
+
+/* Sets a memory's size and limits. */
+static void set_size(vm_mem *m, uint64_t pages, uint64_t grow_max, bool is64) {
+  m->rec.length = pages * VM_PAGE_SIZE;
+  m->pages = pages;
+  m->max_pages = grow_max;
+  m->is64 = is64;
+}
 
 static void fail(char *err, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -91,7 +117,7 @@ vm_mem *vm_mem_new(uint64_t min_pages, uint64_t max_pages, bool is64,
     reserve = VM_MEM32_RESERVE;
   }
 
-  vm_mem *m = malloc(sizeof *m);
+  vm_mem *m = calloc(1, sizeof *m);
   if (!m) {
     fail(err, n, "out of memory");
     return NULL;
@@ -113,14 +139,9 @@ vm_mem *vm_mem_new(uint64_t min_pages, uint64_t max_pages, bool is64,
     return NULL;
   }
   m->rec.base = base;
-  m->rec.length = bytes;
   m->reserved = reserve;
-  m->pages = min_pages;
-  m->max_pages = grow_max;
-  m->is64 = is64;
-  atomic_fetch_add_explicit(&stat_live, 1, memory_order_relaxed);
-  atomic_fetch_add_explicit(&stat_reserved, reserve, memory_order_relaxed);
-  atomic_fetch_add_explicit(&stat_committed, bytes, memory_order_relaxed);
+  set_size(m, min_pages, grow_max, is64);
+  count(1, reserve, bytes);
   return m;
 }
 
@@ -135,6 +156,8 @@ int64_t vm_mem_grow(vm_mem *m, uint64_t delta_pages) {
     return -1;
   m->pages = old + delta_pages;
   m->rec.length = at + bytes;
+  if (m->rec.length > m->touched)
+    m->touched = m->rec.length;
   atomic_fetch_add_explicit(&stat_committed, bytes, memory_order_relaxed);
   return (int64_t)old;
 }
@@ -150,10 +173,12 @@ bool vm_mem_is64(const vm_mem *m) { return m->is64; }
 void vm_mem_free(vm_mem *m) {
   if (!m)
     return;
+  if (m->pooled) { /* the pool's: vm_mem_pool_release */
+    vm_mem_pool_release(m, 0);
+    return;
+  }
   munmap(m->rec.base, m->reserved);
-  atomic_fetch_sub_explicit(&stat_live, 1, memory_order_relaxed);
-  atomic_fetch_sub_explicit(&stat_reserved, m->reserved, memory_order_relaxed);
-  atomic_fetch_sub_explicit(&stat_committed, m->rec.length, memory_order_relaxed);
+  count(-1, m->reserved, m->rec.length);
   free(m);
 }
 
@@ -200,4 +225,75 @@ void vm_mem_clear(vm_mem *m, uint64_t len) {
   if (mmap(m->rec.base, len, PROT_READ | PROT_WRITE,
            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
     memset(m->rec.base, 0, len);
+}
+
+/* ---- pool slots (vm/pool.c) ---------------------------------------------
+ * A pooled memory keeps its reservation for the life of the pool.  Between
+ * instances it is left clean for the module that last held it: accessible
+ * up to that module's minimum, the module's image mapped copy-on-write over
+ * it and every page the instance wrote dropped (MADV_DONTNEED restores a
+ * private file mapping's pages from the file and zeroes anonymous ones), so
+ * that the next instance of the same module needs no system call at all. */
+
+vm_mem *vm_mem_pool_new(uint8_t *base, size_t reserved) {
+  vm_mem *m = calloc(1, sizeof *m);
+  if (!m)
+    return NULL;
+  m->rec.base = base;
+  m->reserved = reserved;
+  m->pooled = true;
+  return m;
+}
+
+void vm_mem_pool_delete(vm_mem *m) { free(m); }
+
+bool vm_mem_pool_take(vm_mem *m, uint64_t min_pages, uint64_t max_pages, bool is64,
+                      uint64_t limit_pages, bool clean, char *err, size_t n) {
+  uint64_t cap = m->reserved / VM_PAGE_SIZE - 1; /* the guard page beyond */
+  if (!is64 && cap > VM_MEM32_MAX_PAGES)
+    cap = VM_MEM32_MAX_PAGES;
+  uint64_t grow_max = min_u64(min_u64(max_pages, limit_pages), cap);
+  if (min_pages > grow_max) {
+    fail(err, n, "memory minimum (%" PRIu64 " pages) exceeds its maximum, the engine's limit "
+         "or the pool slot (%" PRIu64 " pages)", min_pages, grow_max);
+    return false;
+  }
+  uint64_t bytes = min_pages * VM_PAGE_SIZE;
+  if (!clean) {
+    /* a fresh reservation state: nothing accessible, nothing mapped */
+    if (m->touched && mmap(m->rec.base, m->touched, PROT_NONE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+                           0) == MAP_FAILED) {
+      fail(err, n, "cannot reset a pooled memory: %s", strerror(errno));
+      return false;
+    }
+    m->touched = 0;
+    if (bytes && mprotect(m->rec.base, bytes, PROT_READ | PROT_WRITE) != 0) {
+      fail(err, n, "cannot commit %" PRIu64 " bytes of memory: %s", bytes, strerror(errno));
+      return false;
+    }
+    m->touched = bytes;
+  }
+  set_size(m, min_pages, grow_max, is64);
+  m->held = true;
+  count(1, m->reserved, bytes);
+  return true;
+}
+
+bool vm_mem_pool_release(vm_mem *m, uint64_t keep_pages) {
+  if (!m->held)
+    return true;
+  m->held = false;
+  count(-1, m->reserved, m->rec.length);
+  uint64_t keep = keep_pages * VM_PAGE_SIZE;
+  bool ok = true;
+  if (m->rec.length > keep) { /* it grew: back to the minimum */
+    ok = mprotect(m->rec.base + keep, m->rec.length - keep, PROT_NONE) == 0 &&
+         madvise(m->rec.base + keep, m->rec.length - keep, MADV_DONTNEED) == 0;
+  }
+  if (ok && keep)
+    ok = madvise(m->rec.base, keep, MADV_DONTNEED) == 0;
+  m->rec.length = keep;
+  m->pages = keep_pages;
+  return ok;
 }

@@ -70,6 +70,22 @@ void vm_mem_apply_image(vm_mem *m, struct vm_mem_image *mi);
 /* Makes the first len bytes (within the size) zero again. */
 void vm_mem_clear(vm_mem *m, uint64_t len);
 
+/* Pool slots (vm/pool.c).  vm_mem_pool_new wraps `reserved` bytes of
+ * address space at base (PROT_NONE, owned by the pool) as a memory held by
+ * nobody.  vm_mem_pool_take gives it to an instance with the same checks
+ * and limits as vm_mem_new: clean means it is in the state the previous
+ * release left for the same module (accessible up to min_pages, its image
+ * mapped, nothing dirty); otherwise it is reset to a bare reservation first
+ * and the caller applies the image.  vm_mem_pool_release drops what the
+ * instance dirtied and leaves keep_pages accessible (false if the system
+ * refused: then the slot must not be taken clean again).  vm_mem_free of a
+ * pooled memory releases it keeping nothing. */
+vm_mem *vm_mem_pool_new(uint8_t *base, size_t reserved);
+void vm_mem_pool_delete(vm_mem *m);
+bool vm_mem_pool_take(vm_mem *m, uint64_t min_pages, uint64_t max_pages, bool is64,
+                      uint64_t limit_pages, bool clean, char *err, size_t n);
+bool vm_mem_pool_release(vm_mem *m, uint64_t keep_pages);
+
 /* Unmaps the memory; NULL is allowed. */
 void vm_mem_free(vm_mem *m);
 

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "instance.h"
+#include "pool.h"
 #include "vm.h"
 
 /* fe_module_new copies the bytes, and memcpy from NULL is undefined even for
@@ -105,6 +106,8 @@ static wasm_module_t *vm_module_handle(vm_module *m) {
 void vm_module_release(vm_module *m) {
   if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
     return;
+  if (m->compiled && m->engine->pool)
+    vm_pool_forget(m->engine->pool, m->compiled);
   vm_compiled_free(m->compiled);
   pthread_mutex_destroy(&m->lock);
   fe_module_free(m->fe);

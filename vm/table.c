@@ -23,6 +23,8 @@ struct vm_tab {
   gc_heap **heap; /* the store's heap cell (GC-reference tables) */
   bool is64;
   bool funcref;
+  bool pooled;    /* a pool slot's table (vm/pool.c): storage never freed */
+  bool held;      /* pooled: an instance holds it (counted in the stats) */
 };
 
 /* Kiln's cap on table length, whatever the declared maximum: 10^7 elements
@@ -42,6 +44,7 @@ void vm_tab_get_stats(uint64_t *live, uint64_t *bytes) {
 
 /* The one store into a table: through the barrier for GC references. */
 static void put(vm_tab *t, uint64_t i, uint64_t v) {
+  t->rec.dirty = 1;
   if (t->funcref)
     ((uint64_t *)t->rec.base)[i] = v;
   else
@@ -84,8 +87,9 @@ vm_tab *vm_tab_new(uint64_t min, uint64_t max, bool is64, bool funcref, uint64_t
     return NULL;
   }
   t->rec.length = min;
-  for (uint64_t i = 0; i < min; i++)
-    put(t, i, init);
+  if (init)
+    for (uint64_t i = 0; i < min; i++)
+      put(t, i, init);
   atomic_fetch_add_explicit(&stat_tables, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&stat_table_bytes, t->cap * elem_size(t), memory_order_relaxed);
   return t;
@@ -94,6 +98,10 @@ vm_tab *vm_tab_new(uint64_t min, uint64_t max, bool is64, bool funcref, uint64_t
 void vm_tab_free(vm_tab *t) {
   if (!t)
     return;
+  if (t->pooled) {
+    vm_tab_pool_release(t, NULL, 0, NULL);
+    return;
+  }
   if (!t->funcref) /* release the counts it holds */
     for (uint64_t i = 0; i < t->rec.length; i++)
       put(t, i, 0);
@@ -110,6 +118,64 @@ void vm_tab_load_image(vm_tab *t, const uint32_t *items, uint64_t n, uint8_t *vm
 }
 
 vm_table *vm_tab_record(vm_tab *t) { return &t->rec; }
+
+/* ---- pool slots (vm/pool.c) ----------------------------------------------
+ * A pooled table's storage is the pool's (cap elements of 8 bytes, zero
+ * when the pool is made).  Between instances it holds what the last module
+ * left in it after vm_tab_pool_release: its image, or nulls. */
+
+vm_tab *vm_tab_pool_new(void *base, uint64_t cap) {
+  vm_tab *t = calloc(1, sizeof *t);
+  if (!t)
+    return NULL;
+  t->rec.base = base;
+  t->cap = cap;
+  t->pooled = true;
+  return t;
+}
+
+void vm_tab_pool_delete(vm_tab *t) { free(t); }
+
+bool vm_tab_pool_take(vm_tab *t, uint64_t min, uint64_t max, bool is64, bool funcref,
+                      gc_heap **heap, bool clean, char *err, size_t errlen) {
+  uint64_t cap = t->cap < TABLE_LIMIT ? t->cap : TABLE_LIMIT;
+  if (min > cap) {
+    snprintf(err, errlen, "table of %llu elements exceeds the pool slot's %llu",
+             (unsigned long long)min, (unsigned long long)cap);
+    return false;
+  }
+  if (!clean) /* what the last module left: nulls for this one */
+    memset(t->rec.base, 0, t->rec.length * elem_size(t));
+  t->max = max < cap ? max : cap;
+  t->is64 = is64;
+  t->funcref = funcref;
+  t->heap = heap;
+  t->rec.length = min;
+  t->rec.dirty = 0;
+  t->held = true;
+  atomic_fetch_add_explicit(&stat_tables, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&stat_table_bytes, min * elem_size(t), memory_order_relaxed);
+  return true;
+}
+
+void vm_tab_pool_release(vm_tab *t, const uint32_t *image, uint64_t min, uint8_t *vmctx) {
+  if (!t->held)
+    return;
+  t->held = false;
+  atomic_fetch_sub_explicit(&stat_tables, 1, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&stat_table_bytes, t->rec.length * elem_size(t),
+                            memory_order_relaxed);
+  if (t->rec.dirty || t->rec.length != min) {
+    if (!t->funcref) /* release the counts it holds */
+      for (uint64_t i = 0; i < t->rec.length; i++)
+        put(t, i, 0);
+    memset(t->rec.base, 0, t->rec.length * elem_size(t));
+    if (image)
+      vm_tab_load_image(t, image, min, vmctx);
+  }
+  t->rec.length = image ? min : 0;
+  t->rec.dirty = 0;
+}
 bool vm_tab_is_funcref(const vm_tab *t) { return t->funcref; }
 uint64_t vm_tab_size(const vm_tab *t) { return t->rec.length; }
 uint64_t vm_tab_max(const vm_tab *t) { return t->max; }
@@ -195,6 +261,7 @@ void vm_builtin_table_copy(void *vmctx, uint32_t dst, uint32_t src, uint64_t d, 
     vm_trap_raise(VM_TRAP_TABLE_OOB);
   /* same element size (validation: same hierarchy) */
   if (td->funcref) {
+    td->rec.dirty = 1;
     memmove((char *)td->rec.base + d * elem_size(td), (char *)ts->rec.base + s * elem_size(ts),
             n * elem_size(td));
     return;

@@ -36,6 +36,20 @@ void vm_tab_free(vm_tab *t);
  * (vm/image.h): vmctx offsets of function references, 0 for null. */
 void vm_tab_load_image(vm_tab *t, const uint32_t *items, uint64_t n, uint8_t *vmctx);
 vm_table *vm_tab_record(vm_tab *t);
+
+/* Pool slots (vm/pool.c).  vm_tab_pool_new wraps cap elements of storage
+ * owned by the pool (zeroed) as a table held by nobody.  vm_tab_pool_take
+ * gives it to an instance: clean means it holds what the previous release
+ * left for the same module (its image or nulls, min elements); otherwise
+ * what is there is cleared.  vm_tab_pool_release resets a table the
+ * instance wrote or grew — nulls, then `image` (min vmctx offsets, NULL:
+ * none) — and leaves a clean one as it is: cost only for what was dirtied.
+ * vm_tab_free of a pooled table releases it with no image. */
+vm_tab *vm_tab_pool_new(void *base, uint64_t cap);
+void vm_tab_pool_delete(vm_tab *t);
+bool vm_tab_pool_take(vm_tab *t, uint64_t min, uint64_t max, bool is64, bool funcref,
+                      gc_heap **heap, bool clean, char *err, size_t errlen);
+void vm_tab_pool_release(vm_tab *t, const uint32_t *image, uint64_t min, uint8_t *vmctx);
 bool vm_tab_is_funcref(const vm_tab *t);
 uint64_t vm_tab_size(const vm_tab *t);
 uint64_t vm_tab_max(const vm_tab *t);

@@ -62,6 +62,7 @@ struct wasm_engine_t {
    * wasm_func_new functions a typed entry when they become funcref values */
   vm_host_link *host_links;
   pthread_mutex_t host_links_lock;
+  struct vm_pool *pool; /* the pooling allocator (vm/pool.h), or NULL */
 };
 
 /* ---- host_link.c ------------------------------------------------------- */

@@ -37,10 +37,15 @@ typedef struct vm_memory {
 } vm_memory;
 
 /* A table as generated code sees it: funcref tables hold vm_funcref
- * pointers (8 bytes), every other table 32-bit GC references. */
+ * pointers (8 bytes), every other table 32-bit GC references.  Generated
+ * code stores funcrefs inline (table.set) and then sets `dirty`; every
+ * other write goes through a builtin, which sets it. */
 typedef struct vm_table {
   void *base;
   uint64_t length; /* elements */
+  uint64_t dirty;  /* nonzero once an element was written after
+                      instantiation applied the table's image: the pool
+                      resets only tables that are (vm/pool.c) */
 } vm_table;
 
 /* A global's storage: 16 bytes, any value type. */

@@ -43,14 +43,18 @@ def json_path(suite, wast):
     return os.path.join(suite, "json", stem, base + ".json")
 
 
-def run_one(kiln, suite, wast, timeout, text):
+POOL_RE = re.compile(r"^pool: (\d+) slots, warm (\d+), cold (\d+), fallbacks (\d+)$")
+
+
+def run_one(kiln, suite, wast, timeout, text, pool=0):
     """Returns (wast, result dict)."""
     path = (os.path.join(suite, "wast", wast) if text
             else json_path(suite, wast))
     res = {"failures": {}, "skips": {}, "passed": 0, "failed": 0,
-           "skipped": 0, "error": None}
+           "skipped": 0, "error": None, "pool": (0, 0, 0)}
+    opts = ["--pool", str(pool)] if pool else []
     try:
-        p = subprocess.run([kiln, "wast", "--verbose", path],
+        p = subprocess.run([kiln, "wast", "--verbose"] + opts + [path],
                            capture_output=True, text=True, timeout=timeout,
                            errors="replace")
     except subprocess.TimeoutExpired:
@@ -59,6 +63,10 @@ def run_one(kiln, suite, wast, timeout, text):
     prefix = "  " + path + ":"
     summary = False
     for line in p.stdout.splitlines():
+        m = POOL_RE.match(line)
+        if m:
+            res["pool"] = (int(m.group(2)), int(m.group(3)), int(m.group(4)))
+            continue
         m = SUMMARY_RE.match(line)
         if m and m.group(1) == path:
             res["passed"], res["failed"], res["skipped"] = (
@@ -137,6 +145,9 @@ def main():
                     help="seconds per script")
     ap.add_argument("--text", action="store_true",
                     help="run the .wast scripts instead of the JSON")
+    ap.add_argument("--pool", type=int, default=0,
+                    help="instantiate through a pool of this many slots "
+                         "(kiln wast --pool); fails if no instance took a slot")
     ap.add_argument("--update", action="store_true",
                     help="rewrite both lists from the current outcome")
     args = ap.parse_args()
@@ -154,7 +165,7 @@ def main():
     results = {}
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
         futs = [pool.submit(run_one, args.kiln, args.suite, w, args.timeout,
-                            args.text)
+                            args.text, args.pool)
                 for w in scripts]
         for fut in concurrent.futures.as_completed(futs):
             wast, res = fut.result()
@@ -217,8 +228,17 @@ def main():
     for k in fixed:
         print("NOW PASSES %s (remove it from %s)" % (
             k, os.path.basename(args.expected_failures)))
+    pool_ok = True
+    if args.pool:
+        warm = sum(r["pool"][0] for r in results.values())
+        cold = sum(r["pool"][1] for r in results.values())
+        fallbacks = sum(r["pool"][2] for r in results.values())
+        pool_ok = warm + cold > 0
+        print("pool: %d instantiations in pool slots (warm %d, cold %d), %d on "
+              "demand (fallbacks)%s" % (warm + cold, warm, cold, fallbacks,
+                                        "" if pool_ok else ": POOL NOT USED"))
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    ok = not new and not skip_diff
+    ok = not new and not skip_diff and pool_ok
     print("%s: %d new failures, %d skip counts changed, %d listed failures "
           "now pass" % ("OK" if ok else "FAIL", len(new), len(skip_diff),
                         len(fixed)))

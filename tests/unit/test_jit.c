@@ -72,7 +72,7 @@ static void instantiate(loaded *l, const vm_extern_ref *imports, const vm_compil
   l->c = vm_compiled_new_ex(l->m, opts, err, sizeof err);
   if (!l->c)
     fail_msg("compile: %s", err);
-  vm_limits lim = {65536, NULL};
+  vm_limits lim = {65536, NULL, NULL};
   vm_trap_info t;
   l->inst = vm_instance_new(l->m, l->c, imports, &lim, NULL, &l->trapped, &t, err, sizeof err);
   if (!l->inst)
@@ -252,7 +252,7 @@ static void test_host_calls(void **state) {
   vm_compiled *c = vm_compiled_new(m, 2, err, sizeof err);
   if (!c)
     fail_msg("compile: %s", err);
-  vm_limits lim = {65536, NULL};
+  vm_limits lim = {65536, NULL, NULL};
   vm_trap_info t;
   bool trapped;
   loaded l = {probe.reg, m, c, NULL, false};

@@ -113,7 +113,7 @@ static void test_nested_entry_other_thread(void **state) {
   if (!c)
     fail_msg("compile: %s", err);
   vm_stack_group g = {0}; /* as a store's */
-  vm_limits lim = {65536, &g};
+  vm_limits lim = {65536, &g, NULL};
   vm_trap_info t;
   bool trapped;
   nest.inst = vm_instance_new(m, c, imports, &lim, NULL, &trapped, &t, err, sizeof err);
@@ -206,7 +206,7 @@ static void test_big_frame_host_room(void **state) {
   vm_compiled *c = vm_compiled_new(m, 0, err, sizeof err);
   if (!c)
     fail_msg("compile: %s", err);
-  vm_limits lim = {65536, NULL};
+  vm_limits lim = {65536, NULL, NULL};
   vm_trap_info t;
   bool trapped;
   big.inst = vm_instance_new(m, c, imports, &lim, NULL, &trapped, &t, err, sizeof err);
@@ -265,7 +265,7 @@ static void test_altstack_freed(void **state) {
   char err[512];
   vm_compiled *c = vm_compiled_new(m, 2, err, sizeof err);
   vm_stack_group g = {0};
-  vm_limits lim = {65536, &g};
+  vm_limits lim = {65536, &g, NULL};
   vm_trap_info t;
   bool trapped;
   nest.inst = vm_instance_new(m, c, imports, &lim, NULL, &trapped, &t, err, sizeof err);

@@ -31,7 +31,7 @@ static bool mk(run *r, const fe_module *m, vm_compile_opts o) {
   char err[512];
   r->c = vm_compiled_new_ex(m, &o, err, sizeof err);
   if (!r->c) { fprintf(stderr, "compile O%u: %s\n", o.opt_level, err); return false; }
-  vm_limits lim = {65536, NULL};
+  vm_limits lim = {65536, NULL, NULL};
   vm_trap_info t;
   bool trapped;
   r->inst = vm_instance_new(m, r->c, NULL, &lim, NULL, &trapped, &t, err, sizeof err);
