@@ -2,7 +2,8 @@
 #include "pool.h"
 
 #include <errno.h>
-#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,9 @@ typedef struct slot_list {
 
 struct vm_pool {
   kiln_pooling_config_t cfg; /* defaults filled in */
-  pthread_mutex_t lock;
+  atomic_flag lock;          /* a spinlock: the critical sections are a few
+                                list operations, and a contended mutex would
+                                sleep in the kernel */
   vm_slot *slots;
   uint8_t *mem_base;         /* slots x memories_per_instance reservations */
   size_t mem_bytes;
@@ -77,6 +80,20 @@ static void own_push(vm_slot *s) {
   *head = s;
 }
 
+static void lock(vm_pool *p) {
+  for (unsigned spins = 0;
+       atomic_flag_test_and_set_explicit(&p->lock, memory_order_acquire); spins++) {
+    if (spins >= 64) {
+      sched_yield(); /* the holder may have been preempted */
+      spins = 0;
+    } else {
+      __builtin_ia32_pause();
+    }
+  }
+}
+
+static void unlock(vm_pool *p) { atomic_flag_clear_explicit(&p->lock, memory_order_release); }
+
 bool vm_pool_strict(const vm_pool *p) { return p->cfg.strict; }
 
 uint64_t vm_pool_max_memory_pages(const vm_pool *p) { return p->cfg.max_memory_pages; }
@@ -97,7 +114,7 @@ vm_pool *vm_pool_new(const kiln_pooling_config_t *cfg, char *err, size_t errlen)
     c->max_memory_pages = VM_MEM32_MAX_PAGES;
   if (!c->max_table_elements)
     c->max_table_elements = 10000;
-  pthread_mutex_init(&p->lock, NULL);
+  atomic_flag_clear(&p->lock);
   uint64_t n = c->instance_slots;
   uint64_t nmem = n * c->memories_per_instance, ntab = n * c->tables_per_instance;
   if (c->max_table_elements > 10000000 || nmem > ((uint64_t)1 << 47) / VM_MEM32_RESERVE ||
@@ -183,7 +200,6 @@ void vm_pool_free(vm_pool *p) {
   if (p->table_bytes)
     munmap(p->table_base, p->table_bytes);
   free(p->slots);
-  pthread_mutex_destroy(&p->lock);
   free(p);
 }
 
@@ -201,7 +217,7 @@ vm_slot *vm_pool_take(vm_pool *p, const vm_compiled *c, size_t block, uint32_t n
     what = "memory pages", need = max_mem_pages, have = cfg->max_memory_pages;
   else if (max_table_min > cfg->max_table_elements)
     what = "table elements", need = max_table_min, have = cfg->max_table_elements;
-  pthread_mutex_lock(&p->lock);
+  lock(p);
   vm_slot *s = NULL;
   if (what) {
     snprintf(err, errlen, "the module needs %llu %s, a pool slot has %llu", need, what, have);
@@ -231,7 +247,7 @@ vm_slot *vm_pool_take(vm_pool *p, const vm_compiled *c, size_t block, uint32_t n
   } else {
     p->fallbacks++;
   }
-  pthread_mutex_unlock(&p->lock);
+  unlock(p);
   if (s && s->block_cap < block) { /* outside the lock: the slot is ours */
     void *b = NULL;
     if (posix_memalign(&b, 64, block) != 0) {
@@ -248,7 +264,7 @@ vm_slot *vm_pool_take(vm_pool *p, const vm_compiled *c, size_t block, uint32_t n
 }
 
 void vm_pool_give(vm_pool *p, vm_slot *s, const vm_compiled *owner) {
-  pthread_mutex_lock(&p->lock);
+  lock(p);
   s->in_use = false;
   p->in_use--;
   s->owner = owner;
@@ -258,11 +274,11 @@ void vm_pool_give(vm_pool *p, vm_slot *s, const vm_compiled *owner) {
   } else {
     list_append(&p->unowned, s);
   }
-  pthread_mutex_unlock(&p->lock);
+  unlock(p);
 }
 
 void vm_pool_forget(vm_pool *p, const vm_compiled *c) {
-  pthread_mutex_lock(&p->lock);
+  lock(p);
   vm_slot *s;
   while ((s = *warm_head(c))) {
     own_remove(s);
@@ -270,16 +286,16 @@ void vm_pool_forget(vm_pool *p, const vm_compiled *c) {
     s->owner = NULL;
     list_append(&p->unowned, s);
   }
-  pthread_mutex_unlock(&p->lock);
+  unlock(p);
 }
 
 void vm_pool_stats(const vm_pool *p, kiln_pool_stats_t *out) {
-  pthread_mutex_lock((pthread_mutex_t *)&p->lock);
+  lock((vm_pool *)p);
   out->slots = p->cfg.instance_slots;
   out->slots_in_use = p->in_use;
   out->warm = p->warm;
   out->cold = p->cold;
   out->fallbacks = p->fallbacks;
   out->refused = p->refused;
-  pthread_mutex_unlock((pthread_mutex_t *)&p->lock);
+  unlock((vm_pool *)p);
 }

@@ -15,7 +15,7 @@
  * no owner, or the least recently freed warm slot of another module, and
  * sets it up anew (cold).
  *
- * Slots are taken and returned under the pool's mutex; everything else
+ * Slots are taken and returned under the pool's spinlock; everything else
  * happens outside it.  The pool lives as long as its engine; a module's
  * warm slots are disowned when its compiled code is freed
  * (vm_pool_forget).
