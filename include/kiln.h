@@ -425,7 +425,9 @@ WASM_API_EXTERN void kiln_config_set_compile_threads(wasm_config_t *, unsigned t
  * the module needs more memories, tables, pages or elements than a slot
  * has) allocates on demand, as without a pool, unless `strict` is set:
  * then it fails with a KILN_TRAP_RESOURCE trap naming the limit.  Memories
- * in a slot grow at most to max_memory_pages.  Zero fields take the
+ * in a slot grow at most to max_memory_pages and tables to
+ * max_table_elements (memory.grow / table.grow return -1 beyond; the types
+ * keep their declared maximums).  Zero fields take the
  * defaults: 1 memory and 1 table per instance, 65536 pages (4 GiB),
  * 10,000 elements.  `cfg` is copied; NULL turns pooling off.  The pool's
  * address space is reserved by wasm_engine_new_with_config, which returns

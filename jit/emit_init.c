@@ -19,8 +19,9 @@
  * Folded parts are skipped: globals whose value is in the vmctx image,
  * tables whose contents are an image, and, when every active element (data)
  * segment is folded, the element (data) segments, which the image also
- * starts dropped; declarative segments always start dropped (nothing can
- * read them).  The start function is called by the instance afterwards.  Constant
+ * starts dropped, declarative ones included (they are dropped in their
+ * turn among the active ones, so only when none of those can trap).  The
+ * start function is called by the instance afterwards.  Constant
  * expressions are lowered with the function-body machinery (JIT_EXPR
  * frames), so every instruction a constant expression may use is compiled
  * the same way everywhere; LLVM folds what is constant.
@@ -57,8 +58,7 @@ static bool table_folded(const jit_module *jm, uint32_t t) {
 }
 /* Element segment i is neither evaluated nor applied by the routine. */
 static bool elem_skipped(const jit_module *jm, const fe_elem *e) {
-  return jm->fold && (e->mode == FE_SEG_DECLARATIVE ||
-                      (e->mode == FE_SEG_ACTIVE && jm->fold->elems));
+  return jm->fold && jm->fold->elems && e->mode != FE_SEG_PASSIVE;
 }
 
 static void init_globals(jit_func *f) {

@@ -172,18 +172,39 @@ static bool elem_item(const fe_module *m, const fe_elem *e, uint32_t k, cval *co
   return true;
 }
 
+/* Whether expression e is `ref.func x` (of any function): it cannot trap. */
+static bool is_ref_func(const fe_module *m, fe_span e) {
+  creader r = {m->bytes + e.off, m->bytes + e.off + e.len, false};
+  if (rd_u8(&r) != 0xd2)
+    return false;
+  (void)rd_leb(&r, false);
+  return !r.bad && rd_u8(&r) == 0x0b && !r.bad && r.p == r.end;
+}
+
+/* Table images larger than this (elements) are not made: the element
+ * segments stay in the init routine (and such a table, beyond Kiln's limit
+ * of 10^7 elements, fails to instantiate anyway). */
+#define VM_IMAGE_MAX_ELEMS (VM_IMAGE_MAX_BYTES / sizeof(uint32_t))
+
 /* Whether every active element segment targets a defined funcref table
  * whose initializer folds, at a constant offset within its minimum, with
- * foldable items. */
+ * foldable items; and whether every declarative segment's items are sure
+ * not to trap (the image starts them dropped, unevaluated). */
 static bool elems_foldable(const fe_module *m, cval *const *globals) {
   for (uint32_t i = 0; i < m->nelems; i++) {
     const fe_elem *e = &m->elems[i];
+    if (e->mode == FE_SEG_DECLARATIVE && e->exprs) {
+      cval v;
+      for (uint32_t k = 0; k < e->count; k++)
+        if (!is_ref_func(m, e->exprs[k]) && !eval_const(m, e->exprs[k], globals, &v))
+          return false;
+    }
     if (e->mode != FE_SEG_ACTIVE)
       continue;
     if (e->table < m->ntable_imports)
       return false;
     const fe_table *t = &m->tables[e->table];
-    if (!vm_module_vt_is_func(m, t->elem))
+    if (!vm_module_vt_is_func(m, t->elem) || t->lim.min > VM_IMAGE_MAX_ELEMS)
       return false;
     cval v;
     if (t->has_init && !eval_const(m, t->init, globals, &v))
@@ -275,6 +296,7 @@ static bool build_tables(vm_image *img, const fe_module *m, const vm_layout *l,
       used = m->elems[i].mode == FE_SEG_ACTIVE && m->elems[i].table == t;
     cval v;
     if (!used || !img->fold.elems || !vm_module_vt_is_func(m, tab->elem) ||
+        tab->lim.min > VM_IMAGE_MAX_ELEMS ||
         (tab->has_init && !eval_const(m, tab->init, globals, &v)))
       continue; /* (then no active segment targets it: elems_foldable) */
     uint32_t *items = calloc(tab->lim.min ? tab->lim.min : 1, sizeof *items);
@@ -372,7 +394,9 @@ vm_image *vm_image_new(const fe_module *m, const vm_layout *l) {
   for (uint32_t e = 0; e < m->nelems; e++) {
     vm_elem_seg *rec = (vm_elem_seg *)(img->vmctx + vm_off_elem(l, e));
     const fe_elem *el = &m->elems[e];
-    bool dropped = el->mode == FE_SEG_DECLARATIVE || (img->fold.elems && el->mode == FE_SEG_ACTIVE);
+    /* declarative segments are dropped in their turn among the active
+     * ones: before instantiation only if no active one can trap */
+    bool dropped = img->fold.elems && el->mode != FE_SEG_PASSIVE;
     rec->len = dropped ? 0 : el->count;
   }
   free(vals);

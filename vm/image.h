@@ -16,8 +16,9 @@
  *   tables   per defined table, its initial elements as vmctx offsets of
  *            function references (0: null);
  *   memories per defined memory, its initial bytes (up to the last page a
- *            segment writes), copied into new pages or mapped copy-on-write
- *            from a memfd, whichever is cheaper (vm/memory.c).
+ *            segment writes), mapped copy-on-write from a memfd (copied
+ *            into the new pages only when no memfd can be made:
+ *            vm/memory.c).
  *
  * The fold (vmctx.h) tells the compiler which parts the images cover, so
  * that the init routine leaves them alone.  What is folded keeps the spec's
@@ -26,8 +27,9 @@
  * funcref table's minimum, items null or ref.func of a defined function),
  * so applying them cannot trap and their order is kept; likewise data
  * segments.  Images are applied before the init routine runs; if the
- * routine traps (before the data stage), the instance undoes the memory and
- * table images (vm_instance_new), because the spec never applied them.
+ * routine traps (before the data stage), the instance undoes the memory
+ * images (vm/instance.c undo_images), because the spec never applied them;
+ * table images need no undo (see there).
  */
 #ifndef KILN_VM_IMAGE_H
 #define KILN_VM_IMAGE_H

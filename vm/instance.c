@@ -188,8 +188,7 @@ static size_t place(size_t *at, size_t count, size_t size, size_t align) {
 /* Whether element segment e has storage for its items: not if the image
  * starts it dropped (vm/image.c). */
 static bool elem_stored(const fe_module *m, const vm_image *img, uint32_t e) {
-  uint8_t mode = m->elems[e].mode;
-  return mode == FE_SEG_PASSIVE || (mode == FE_SEG_ACTIVE && !img->fold.elems);
+  return m->elems[e].mode == FE_SEG_PASSIVE || !img->fold.elems;
 }
 
 static void block_layout_compute(const fe_module *m, const vm_compiled *c, block_layout *b) {

@@ -92,10 +92,9 @@ static const char *vm_link_one(wasm_store_t *s, const fe_module *m, uint32_t i,
     const wasm_memory_t *mm = (const wasm_memory_t *)x;
     const fe_limits *want = &m->mems[imp->index].lim;
     bool is64 = vm_mem_is64(mm->m);
-    uint64_t max = vm_mem_max_pages(mm->m);
-    /* a 32-bit memory growable to 2^16 pages has no maximum */
-    bool has_max = is64 || max < VM_MEM32_MAX_PAGES;
-    if (is64 != want->is64 || !vm_limits_match(vm_mem_pages(mm->m), has_max, max, want))
+    uint64_t max = vm_mem_declared_max(mm->m);
+    if (is64 != want->is64 ||
+        !vm_limits_match(vm_mem_pages(mm->m), max != UINT64_MAX, max, want))
       return "incompatible import type";
     ref->u.mem = mm->m;
     return NULL;

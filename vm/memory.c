@@ -26,10 +26,13 @@ struct vm_mem {
   size_t reserved;    /* bytes of address space from rec.base */
   uint64_t pages;     /* current size */
   uint64_t max_pages; /* growth stops here: min(maximum, limit, reservation) */
+  uint64_t declared_max; /* the type's maximum, UINT64_MAX: none */
   bool is64;
   bool pooled;        /* a pool slot's memory (vm/pool.c): never unmapped */
   bool held;          /* pooled: an instance holds it (counted in the stats) */
   uint64_t touched;   /* pooled: bytes made accessible since the last wipe */
+  bool copied;        /* pooled: its image was copied, not mapped: a release
+                         (MADV_DONTNEED) cannot bring it back */
 };
 
 static atomic_uint_fast64_t stat_live, stat_reserved, stat_committed;
@@ -58,10 +61,12 @@ static void count(int sign, uint64_t reserved, uint64_t bytes) {
 }
 
 /* Sets a memory's size and limits. */
-static void set_size(vm_mem *m, uint64_t pages, uint64_t grow_max, bool is64) {
+static void set_size(vm_mem *m, uint64_t pages, uint64_t grow_max, uint64_t declared_max,
+                     bool is64) {
   m->rec.length = pages * VM_PAGE_SIZE;
   m->pages = pages;
   m->max_pages = grow_max;
+  m->declared_max = declared_max;
   m->is64 = is64;
 }
 
@@ -140,7 +145,7 @@ vm_mem *vm_mem_new(uint64_t min_pages, uint64_t max_pages, bool is64,
   }
   m->rec.base = base;
   m->reserved = reserve;
-  set_size(m, min_pages, grow_max, is64);
+  set_size(m, min_pages, grow_max, max_pages, is64);
   count(1, reserve, bytes);
   return m;
 }
@@ -167,6 +172,8 @@ vm_memory *vm_mem_record(vm_mem *m) { return &m->rec; }
 uint64_t vm_mem_pages(const vm_mem *m) { return m->pages; }
 
 uint64_t vm_mem_max_pages(const vm_mem *m) { return m->max_pages; }
+
+uint64_t vm_mem_declared_max(const vm_mem *m) { return m->declared_max; }
 
 bool vm_mem_is64(const vm_mem *m) { return m->is64; }
 
@@ -215,6 +222,7 @@ void vm_mem_apply_image(vm_mem *m, vm_mem_image *mi) {
     return;
   /* (a failed MAP_FIXED leaves the old mapping in place: copy into it) */
   copy_image(m, mi);
+  m->copied = true;
 }
 
 void vm_mem_clear(vm_mem *m, uint64_t len) {
@@ -268,13 +276,14 @@ bool vm_mem_pool_take(vm_mem *m, uint64_t min_pages, uint64_t max_pages, bool is
       return false;
     }
     m->touched = 0;
+    m->copied = false;
     if (bytes && mprotect(m->rec.base, bytes, PROT_READ | PROT_WRITE) != 0) {
       fail(err, n, "cannot commit %" PRIu64 " bytes of memory: %s", bytes, strerror(errno));
       return false;
     }
     m->touched = bytes;
   }
-  set_size(m, min_pages, grow_max, is64);
+  set_size(m, min_pages, grow_max, max_pages, is64);
   m->held = true;
   count(1, m->reserved, bytes);
   return true;
@@ -295,5 +304,5 @@ bool vm_mem_pool_release(vm_mem *m, uint64_t keep_pages) {
     ok = madvise(m->rec.base, keep, MADV_DONTNEED) == 0;
   m->rec.length = keep;
   m->pages = keep_pages;
-  return ok;
+  return ok && !m->copied; /* a copied image is gone: not clean */
 }

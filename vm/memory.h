@@ -9,9 +9,10 @@
  *
  *   32-bit memories reserve VM_MEM32_RESERVE bytes (8 GiB + 64 KiB): any
  *   32-bit address plus any 32-bit static offset plus an access of up to 16
- *   bytes lands inside the reservation, so accesses need no bounds check —
- *   an out-of-bounds one faults in the inaccessible part and the trap
- *   handler (vm/trap.c) turns it into VM_TRAP_MEMORY_OOB.
+ *   bytes lands inside the reservation.  Generated code still checks every
+ *   access against vm_memory.length (exact traps: docs/jit.md "Memory
+ *   accesses"); the inaccessible rest is a second line of defence, whose
+ *   faults the trap handler (vm/trap.c) turns into VM_TRAP_MEMORY_OOB.
  *
  *   64-bit memories reserve min(max, engine limit, the 64-bit reservation
  *   cap) pages; generated code checks every access against
@@ -61,6 +62,10 @@ uint64_t vm_mem_pages(const vm_mem *m);
 /* The largest size growth may reach, in pages (min of maximum, limit and
  * reservation). */
 uint64_t vm_mem_max_pages(const vm_mem *m);
+/* The maximum of the memory's type, as declared (UINT64_MAX: none): what
+ * import matching and wasm_memory_type see, whatever the engine's limit or
+ * a pool slot let growth reach. */
+uint64_t vm_mem_declared_max(const vm_mem *m);
 bool vm_mem_is64(const vm_mem *m);
 
 struct vm_mem_image;

@@ -43,13 +43,12 @@ wasm_memory_t *wasm_memory_new(wasm_store_t *s, const wasm_memorytype_t *type) {
   return vm_memory_handle(s, m);
 }
 
-/* The current size as the minimum; the maximum is the one growth obeys
- * (none when it is the index type's whole range). */
+/* The current size as the minimum; the declared maximum, if any. */
 wasm_memorytype_t *wasm_memory_type(const wasm_memory_t *m) {
-  uint64_t max = vm_mem_max_pages(m->m);
+  uint64_t max = vm_mem_declared_max(m->m);
   bool is64 = vm_mem_is64(m->m);
   kiln_limits64_t l = {vm_mem_pages(m->m), 0, false, is64};
-  if (is64 || max < VM_MEM32_MAX_PAGES) {
+  if (max != UINT64_MAX) {
     l.max = max;
     l.has_max = true;
   }

@@ -146,7 +146,8 @@ bool vm_tab_pool_take(vm_tab *t, uint64_t min, uint64_t max, bool is64, bool fun
   }
   if (!clean) /* what the last module left: nulls for this one */
     memset(t->rec.base, 0, t->rec.length * elem_size(t));
-  t->max = max < cap ? max : cap;
+  t->max = max; /* the declared one (import matching, wasm_table_type);
+                   growth also stops at the slot's capacity: vm_tab_grow */
   t->is64 = is64;
   t->funcref = funcref;
   t->heap = heap;
@@ -184,6 +185,8 @@ bool vm_tab_is64(const vm_tab *t) { return t->is64; }
 int64_t vm_tab_grow(vm_tab *t, uint64_t delta, uint64_t init) {
   uint64_t old = t->rec.length;
   uint64_t limit = t->max < TABLE_LIMIT ? t->max : TABLE_LIMIT;
+  if (t->pooled && limit > t->cap) /* a pool slot's storage never moves */
+    limit = t->cap;
   if (delta > limit - old)
     return -1;
   uint64_t want = old + delta;
@@ -204,6 +207,8 @@ int64_t vm_tab_grow(vm_tab *t, uint64_t delta, uint64_t init) {
   for (uint64_t i = old; i < want; i++)
     put(t, i, init);
   t->rec.length = want;
+  if (t->pooled) /* counted by length (vm_tab_pool_take/release) */
+    atomic_fetch_add_explicit(&stat_table_bytes, delta * elem_size(t), memory_order_relaxed);
   return (int64_t)old;
 }
 

@@ -1213,6 +1213,251 @@ static void test_pool_max_pages(void **state) {
   wasm_engine_delete(e);
 }
 
+/* ------------------------------------------------------------------------
+ * Review reproducers
+ * ---------------------------------------------------------------------- */
+
+/* A declarative segment after a trapping active segment is not dropped yet
+ * (Wasm 3.0: element segments are run in order, declarative ones dropped
+ * in their turn; Wasm 2.0: declarative ones after every active one).  B's
+ * $f, placed in A's table before the trap, can still table.init from it. */
+static const char b_decl_trap[] =
+    "(module (import \"a\" \"tab\" (table 10 funcref))\n"
+    "  (import \"a\" \"mem\" (memory 1))\n"
+    "  (table $own 1 funcref)\n"
+    "  (func $g (result i32) (i32.const 42))\n"
+    "  (func $f (result i32)\n"
+    "    (table.init $own $decl (i32.const 0) (i32.const 0) (i32.const 1))\n"
+    "    (call_indirect $own (result i32) (i32.const 0)))\n"
+    "  (elem (table 0) (i32.const 0) func $f)\n"
+    "  (elem (table 0) (i32.const 10) func $f)\n"
+    "  (elem $decl declare func $g))";
+
+static void partial_declarative(wasm_engine_t *e) {
+  provider p;
+  provider_open(&p, e);
+  b_fails(&p, e, b_decl_trap, KILN_TRAP_TABLE_OOB);
+  wasm_ref_t *r = wasm_table_get(p.tab, 0);
+  assert_non_null(r);
+  wasm_val_t v;
+  wasm_trap_t *t = try_call(wasm_ref_as_func(r), NULL, &v);
+  wasm_ref_delete(r);
+  if (t) {
+    wasm_message_t msg;
+    wasm_trap_message(t, &msg);
+    fail_msg("the declarative segment was dropped before its turn: %s", msg.data);
+  }
+  assert_int_equal(v.of.i32, 42);
+  provider_close(&p);
+}
+ON_BOTH(partial_declarative, 4)
+
+/* kiln_runtime_stats' table bytes come back to where they were after an
+ * instance whose table grew is gone. */
+static const char table_grow_text[] =
+    "(module (table (export \"tab\") 1 funcref)\n"
+    "  (func (export \"grow\") (result i32) (table.grow (ref.null func) (i32.const 5))))";
+
+static void table_grow_stats(wasm_engine_t *e) {
+  wasm_module_t *m = wat(e, table_grow_text);
+  kiln_runtime_stats_t before, after;
+  kiln_runtime_stats(&before);
+  for (int k = 0; k < 2; k++) {
+    wasm_store_t *s = wasm_store_new(e);
+    inst r;
+    inst_new(&r, s, m, NULL, 0);
+    assert_int_equal(call0(get_func(&r, "grow")), 1);
+    inst_delete(&r);
+    wasm_store_delete(s);
+  }
+  kiln_runtime_stats(&after);
+  expect_stats_equal(&after, &before);
+  wasm_module_delete(m);
+}
+ON_BOTH(table_grow_stats, 1)
+
+/* With no memfd for the image (here: no file descriptor left), the image is
+ * copied into the memory; a warm slot must still hold it. */
+#include <fcntl.h>
+#include <sys/resource.h>
+
+static const char image_text[] =
+    "(module (memory (export \"mem\") 1) (data (i32.const 100) \"hello\"))";
+
+static void image_without_memfd(wasm_engine_t *e) {
+  wasm_module_t *m = wat(e, image_text);
+  kiln_diagnostic_t d;
+  assert_true(kiln_module_compile(m, &d));
+  wasm_store_t *s = wasm_store_new(e);
+  /* every descriptor below a lowered limit taken: memfd_create fails */
+  struct rlimit old, low;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+  low = old;
+  low.rlim_cur = 1024;
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+  static int fds[1024];
+  int n = 0;
+  while (n < 1024 && (fds[n] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+    n++;
+  inst r;
+  inst_new(&r, s, m, NULL, 0);
+  while (n > 0)
+    close(fds[--n]);
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+  expect_bytes(get_memory(&r, "mem"), 100, "hello", 5);
+  inst_delete(&r);
+  wasm_store_delete(s);
+  for (int k = 0; k < 2; k++) { /* pooled: warm */
+    s = wasm_store_new(e);
+    inst_new(&r, s, m, NULL, 0);
+    expect_bytes(get_memory(&r, "mem"), 100, "hello", 5);
+    inst_delete(&r);
+    wasm_store_delete(s);
+  }
+  wasm_module_delete(m);
+}
+ON_BOTH(image_without_memfd, 1)
+
+/* A table declared without a maximum has none, pooled too: an import that
+ * asks for a maximum does not match it (Wasm 3.0 import matching), and
+ * wasm_table_type reports none. */
+static void table_no_max(wasm_engine_t *e) {
+  wasm_store_t *s = wasm_store_new(e);
+  wasm_module_t *a = wat(e, "(module (table (export \"tab\") 1 funcref))");
+  wasm_module_t *b = wat(e, "(module (import \"a\" \"tab\" (table 1 20000 funcref)))");
+  inst ra;
+  inst_new(&ra, s, a, NULL, 0);
+  wasm_table_t *tab = get_table(&ra, "tab");
+  wasm_extern_t *imports[1] = {wasm_table_as_extern(tab)};
+  inst rb;
+  wasm_trap_t *t = try_new(&rb, s, b, imports, 1);
+  if (!t)
+    fail_msg("a table without a maximum matched an import with one");
+  expect_trap(t, KILN_TRAP_LINK);
+  wasm_tabletype_t *tt = wasm_table_type(tab);
+  const wasm_limits_t *lim = wasm_tabletype_limits(tt);
+  assert_int_equal(lim->max, wasm_limits_max_default);
+  wasm_tabletype_delete(tt);
+  inst_delete(&ra);
+  wasm_module_delete(a);
+  wasm_module_delete(b);
+  wasm_store_delete(s);
+}
+ON_BOTH(table_no_max, 4)
+
+/* A module whose table cannot be instantiated (more elements than Kiln's
+ * limit of 10^7) costs no memory to compile: its table image is not
+ * built. */
+static size_t max_rss(void) {
+  FILE *fp = fopen("/proc/self/status", "r");
+  assert_non_null(fp);
+  char line[256];
+  size_t kib = 0;
+  while (fgets(line, sizeof line, fp))
+    if (sscanf(line, "VmHWM: %zu kB", &kib) == 1)
+      break;
+  fclose(fp);
+  return kib << 10;
+}
+
+static void huge_table_image(wasm_engine_t *e) {
+  wasm_module_t *m =
+      wat(e, "(module (type $t (func)) (func $f (type $t))\n"
+             "  (table 100000000 funcref (ref.func $f)))");
+  FILE *cr = fopen("/proc/self/clear_refs", "w"); /* resets VmHWM */
+  if (cr) {
+    fputs("5", cr);
+    fclose(cr);
+  }
+  size_t before = max_rss();
+  wasm_store_t *s = wasm_store_new(e);
+  inst_fails(s, m, NULL, 0, KILN_TRAP_RESOURCE);
+  wasm_store_delete(s);
+  size_t after = max_rss();
+  if (after > before + (64u << 20))
+    fail_msg("instantiating grew the resident set by %zu MiB", (after - before) >> 20);
+  wasm_module_delete(m);
+}
+ON_BOTH(huge_table_image, 4)
+
+/* Memories declared without a maximum have none, pooled too, whatever the
+ * slot's max_memory_pages: an import asking for a maximum does not match. */
+static void test_pool_memory_no_max(void **state) {
+  (void)state;
+  for (int pooled = 0; pooled < 2; pooled++) {
+    wasm_engine_t *e = make_pool_engine(pooled ? &small_pool : NULL);
+    wasm_store_t *s = wasm_store_new(e);
+    wasm_module_t *a = wat(e, "(module (memory (export \"mem\") 1))");
+    wasm_module_t *b = wat(e, "(module (import \"a\" \"mem\" (memory 1 3)))");
+    inst ra, rb;
+    inst_new(&ra, s, a, NULL, 0);
+    wasm_extern_t *imports[1] = {get(&ra, "mem")};
+    wasm_trap_t *t = try_new(&rb, s, b, imports, 1);
+    if (!t)
+      fail_msg("%s: a memory without a maximum matched an import with one",
+               pooled ? "pooled" : "on demand");
+    expect_trap(t, KILN_TRAP_LINK);
+    inst_delete(&ra);
+    wasm_module_delete(a);
+    wasm_module_delete(b);
+    wasm_store_delete(s);
+    wasm_engine_delete(e);
+  }
+}
+
+/* Instances of one module in one slot, each with imports of its own: a
+ * host function, a global, and the host function in a table initializer
+ * and an element segment (neither folds). */
+static const char imports_text[] =
+    "(module (import \"h\" \"f\" (func $h (result i32)))\n"
+    "  (import \"h\" \"g\" (global $g i32))\n"
+    "  (table $t 2 funcref (ref.func $h))\n"
+    "  (table $u 2 funcref)\n"
+    "  (elem (table $u) (global.get $g) func $h)\n"
+    "  (global $c i32 (global.get $g))\n"
+    "  (func (export \"f\") (result i32) (call $h))\n"
+    "  (func (export \"g\") (result i32) (global.get $c))\n"
+    "  (func (export \"t\") (result i32) (call_indirect $t (result i32) (i32.const 1)))\n"
+    "  (func (export \"u\") (param i32) (result i32)\n"
+    "    (call_indirect $u (result i32) (local.get 0))))";
+
+static wasm_trap_t *host_7(const wasm_val_vec_t *args, wasm_val_vec_t *results) {
+  (void)args;
+  results->data[0] = (wasm_val_t)WASM_I32_VAL(7);
+  return NULL;
+}
+
+static void warm_imports(wasm_engine_t *e) {
+  wasm_module_t *m = wat(e, imports_text);
+  wasm_functype_t *ft = wasm_functype_new_0_1(wasm_valtype_new_i32());
+  wasm_globaltype_t *gt = wasm_globaltype_new(wasm_valtype_new_i32(), WASM_CONST);
+  for (int k = 0; k < 4; k++) {
+    wasm_store_t *s = wasm_store_new(e);
+    wasm_val_t gv = WASM_I32_VAL(k & 1);
+    wasm_global_t *g = wasm_global_new(s, gt, &gv);
+    wasm_func_t *fn = wasm_func_new(s, ft, k & 1 ? host_7 : host_42);
+    wasm_extern_t *imports[2] = {wasm_func_as_extern(fn), wasm_global_as_extern(g)};
+    inst r;
+    inst_new(&r, s, m, imports, 2);
+    int32_t want = k & 1 ? 7 : 42;
+    assert_int_equal(call0(get_func(&r, "f")), want);
+    assert_int_equal(call0(get_func(&r, "g")), k & 1);
+    assert_int_equal(call0(get_func(&r, "t")), want);
+    assert_int_equal(call1(get_func(&r, "u"), k & 1), want);
+    wasm_trap_t *t = try_call(get_func(&r, "u"), &(wasm_val_t)WASM_I32_VAL(1 - (k & 1)), NULL);
+    assert_non_null(t); /* the other entry stays null */
+    wasm_trap_delete(t);
+    inst_delete(&r);
+    wasm_func_delete(fn);
+    wasm_global_delete(g);
+    wasm_store_delete(s);
+  }
+  wasm_globaltype_delete(gt);
+  wasm_functype_delete(ft);
+  wasm_module_delete(m);
+}
+ON_BOTH(warm_imports, 1)
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       BOTH(partial_elem),
@@ -1230,6 +1475,13 @@ int main(void) {
       cmocka_unit_test(test_pool_fallback),
       cmocka_unit_test(test_pool_strict),
       cmocka_unit_test(test_pool_max_pages),
+      BOTH(partial_declarative),
+      BOTH(table_grow_stats),
+      BOTH(image_without_memfd),
+      BOTH(table_no_max),
+      BOTH(huge_table_image),
+      cmocka_unit_test(test_pool_memory_no_max),
+      BOTH(warm_imports),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
