@@ -289,16 +289,36 @@ static void do_br(jit_func *f, uint32_t depth) {
   set_dead(f);
 }
 
-static void do_br_if(jit_func *f, uint32_t depth) {
-  LLVMValueRef cond = jit_pop(f);
-  jit_ctrl *c = label(f, depth);
+/* Branches to the label of frame c with the top operands when `cond`
+ * holds; continues otherwise. */
+static void branch_if(jit_func *f, LLVMValueRef cond, jit_ctrl *c) {
   LLVMBasicBlockRef taken = LLVMAppendBasicBlockInContext(f->jm->ctx, f->fn, "br_if");
   LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(f->jm->ctx, f->fn, "br_if.else");
-  LLVMValueRef nz = LLVMBuildICmp(f->b, LLVMIntNE, cond, LLVMConstInt(f->jm->t_i32, 0, 0), "");
-  LLVMBuildCondBr(f->b, nz, taken, next);
+  LLVMBuildCondBr(f->b, cond, taken, next);
   LLVMPositionBuilderAtEnd(f->b, taken);
   branch_to(f, c);
   LLVMPositionBuilderAtEnd(f->b, next);
+}
+
+static void do_br_if(jit_func *f, uint32_t depth) {
+  LLVMValueRef cond = jit_pop(f);
+  branch_if(f, LLVMBuildICmp(f->b, LLVMIntNE, cond, LLVMConstInt(f->jm->t_i32, 0, 0), ""),
+            label(f, depth));
+}
+
+/* br_on_null: a null reference branches with the operands below it; any
+ * other stays on the stack.  br_on_non_null: a non-null reference
+ * branches with the operands and itself; null is dropped.  Funcrefs
+ * (pointers) and GC references (i32, 0 = null) alike. */
+static void do_br_on_null(jit_func *f, uint32_t depth) {
+  LLVMValueRef ref = jit_pop(f);
+  branch_if(f, LLVMBuildIsNull(f->b, ref, ""), label(f, depth));
+  jit_push(f, ref);
+}
+
+static void do_br_on_non_null(jit_func *f, uint32_t depth) {
+  branch_if(f, LLVMBuildIsNotNull(f->b, jit_top(f), ""), label(f, depth));
+  (void)jit_pop(f);
 }
 
 /* br_table: a switch to one intermediate block per distinct target, so
@@ -339,9 +359,18 @@ static void do_br_table(jit_func *f) {
  * ---------------------------------------------------------------------- */
 
 /* Calls `callee` (a function pointer of Wasm type index t) with the
- * operands on the stack and `callee_vmctx`; pushes the results. */
-static void emit_call(jit_func *f, uint32_t t, LLVMValueRef callee,
-                      LLVMValueRef callee_vmctx) {
+ * operands on the stack and `callee_vmctx`; pushes the results.
+ *
+ * A tail call (return_call*) is an LLVM musttail call followed by the
+ * return of its result: the callee reuses this frame, so a chain of them
+ * runs in constant stack.  tailcc lets the prototypes differ (the callee
+ * may take more stack arguments than this function); the return types are
+ * the same, since the callee's results match this function's.  With
+ * results in memory the callee gets this function's own incoming results
+ * area, never call_area (an alloca of the frame that goes away): it
+ * writes the results straight where this function's caller reads them. */
+static void emit_call(jit_func *f, uint32_t t, LLVMValueRef callee, LLVMValueRef callee_vmctx,
+                      bool tail) {
   jit_module *jm = f->jm;
   const fe_type *ft = &jm->m->types[t];
   uint32_t np = ft->nparams, nr = fe_func_nresults(ft);
@@ -353,16 +382,25 @@ static void emit_call(jit_func *f, uint32_t t, LLVMValueRef callee,
   f->sp -= np;
   unsigned nargs = 1 + np;
   if (in_memory)
-    args[nargs++] = f->call_area;
+    args[nargs++] = tail ? f->results_area : f->call_area;
   LLVMTypeRef fnty = jit_fn_type(jm, t);
   LLVMValueRef call = LLVMBuildCall2(f->b, fnty, callee, args, nargs, "");
   LLVMSetInstructionCallConv(call, JIT_TAILCC);
+  free(args);
+  if (tail) {
+    LLVMSetTailCallKind(call, LLVMTailCallKindMustTail);
+    if (nr == 0 || in_memory)
+      LLVMBuildRetVoid(f->b);
+    else
+      LLVMBuildRet(f->b, call);
+    set_dead(f);
+    return;
+  }
   /* A Wasm `call` keeps its caller's frame: without notail, LLVM's
    * tail-recursion elimination turns recursion into a loop, and a runaway
    * recursion would run forever instead of exhausting the stack (only
    * return_call may reuse the frame). */
   LLVMSetTailCallKind(call, LLVMTailCallKindNoTail);
-  free(args);
   if (nr == 0)
     return;
   if (nr == 1) {
@@ -380,7 +418,19 @@ static void emit_call(jit_func *f, uint32_t t, LLVMValueRef callee,
   }
 }
 
-static void do_call(jit_func *f, uint32_t callee) {
+/* Calls through vm_funcref `fr` (not null): its typed entry with its
+ * vmctx. */
+static void call_funcref(jit_func *f, uint32_t t, LLVMValueRef fr, bool tail) {
+  jit_module *jm = f->jm;
+  LLVMValueRef entry = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, fr, "entry"), JIT_ALIAS_VM);
+  LLVMValueRef off = LLVMConstInt(jm->t_i64, offsetof(vm_funcref, vmctx), 0);
+  LLVMValueRef vp = LLVMBuildGEP2(f->b, jm->t_i8, fr, &off, 1, "");
+  LLVMValueRef cv = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, vp, "callee.vmctx"), JIT_ALIAS_VM);
+  emit_call(f, t, entry, cv, tail);
+}
+
+/* call / return_call. */
+static void do_call(jit_func *f, uint32_t callee, bool tail) {
   jit_module *jm = f->jm;
   const fe_module *m = jm->m;
   uint32_t t = m->funcs[callee].type;
@@ -388,23 +438,20 @@ static void do_call(jit_func *f, uint32_t callee) {
     /* a defined function: a direct call, also into another partition (its
      * function is declared here and resolved when the partitions' objects
      * are merged, jit/link.c) */
-    emit_call(f, t, jit_function(jm, callee), f->vmctx);
+    emit_call(f, t, jit_function(jm, callee), f->vmctx, tail);
     return;
   }
-  /* an import: through the vm_funcref the instance linked */
-  LLVMValueRef fr = jit_load_vmctx(f, vm_off_func_import(jm->layout, callee), jm->t_ptr, "import");
-  LLVMValueRef entry = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, fr, "entry"), JIT_ALIAS_VM);
-  LLVMValueRef off = LLVMConstInt(jm->t_i64, offsetof(vm_funcref, vmctx), 0);
-  LLVMValueRef vp = LLVMBuildGEP2(f->b, jm->t_i8, fr, &off, 1, "");
-  LLVMValueRef cv = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, vp, "callee.vmctx"), JIT_ALIAS_VM);
-  emit_call(f, t, entry, cv);
+  /* an import: through the vm_funcref the instance linked (a host
+   * function's typed entry is a host trampoline, tailcc too) */
+  call_funcref(f, t, jit_load_vmctx(f, vm_off_func_import(jm->layout, callee), jm->t_ptr, "import"),
+               tail);
 }
 
-/* call_indirect: bounds, null and signature checks, then a call through
- * the vm_funcref.  The signature check compares canonical type ids (equal
- * for equal types) and, when they differ, asks whether the function's type
- * is a declared subtype of the expected one. */
-static void do_call_indirect(jit_func *f) {
+/* call_indirect / return_call_indirect: bounds, null and signature checks,
+ * then a call through the vm_funcref.  The signature check compares
+ * canonical type ids (equal for equal types) and, when they differ, asks
+ * whether the function's type is a declared subtype of the expected one. */
+static void do_call_indirect(jit_func *f, bool tail) {
   jit_module *jm = f->jm;
   uint32_t t = fe_read_u32(&f->r);
   uint32_t ti = fe_read_u32(&f->r);
@@ -440,12 +487,16 @@ static void do_call_indirect(jit_func *f) {
               VM_TRAP_INDIRECT_TYPE);
   LLVMBuildBr(f->b, ok);
   LLVMPositionBuilderAtEnd(f->b, ok);
-  LLVMValueRef entry = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr, fr, "entry"), JIT_ALIAS_VM);
-  LLVMValueRef voff = LLVMConstInt(jm->t_i64, offsetof(vm_funcref, vmctx), 0);
-  LLVMValueRef cv = jit_tag(jm, LLVMBuildLoad2(f->b, jm->t_ptr,
-                                   LLVMBuildGEP2(f->b, jm->t_i8, fr, &voff, 1, ""), "callee.vmctx"),
-                            JIT_ALIAS_VM);
-  emit_call(f, t, entry, cv);
+  call_funcref(f, t, fr, tail);
+}
+
+/* call_ref / return_call_ref: the reference's static type is the function
+ * type (or a subtype), so only null is checked. */
+static void do_call_ref(jit_func *f, bool tail) {
+  uint32_t t = fe_read_u32(&f->r);
+  LLVMValueRef fr = jit_pop(f);
+  jit_trap_if(f, LLVMBuildIsNull(f->b, fr, ""), VM_TRAP_INDIRECT_NULL);
+  call_funcref(f, t, fr, tail);
 }
 
 /* ------------------------------------------------------------------------
@@ -750,14 +801,26 @@ static void emit_body(jit_func *f) {
     case FE_OP_BR_TABLE:
       do_br_table(f);
       break;
+    case FE_OP_BR_ON_NULL:
+      do_br_on_null(f, fe_read_u32(&f->r));
+      break;
+    case FE_OP_BR_ON_NON_NULL:
+      do_br_on_non_null(f, fe_read_u32(&f->r));
+      break;
     case FE_OP_RETURN:
       do_br(f, f->nctrls - 1);
       break;
     case FE_OP_CALL:
-      do_call(f, fe_read_u32(&f->r));
+    case FE_OP_RETURN_CALL:
+      do_call(f, fe_read_u32(&f->r), op == FE_OP_RETURN_CALL);
       break;
     case FE_OP_CALL_INDIRECT:
-      do_call_indirect(f);
+    case FE_OP_RETURN_CALL_INDIRECT:
+      do_call_indirect(f, op == FE_OP_RETURN_CALL_INDIRECT);
+      break;
+    case FE_OP_CALL_REF:
+    case FE_OP_RETURN_CALL_REF:
+      do_call_ref(f, op == FE_OP_RETURN_CALL_REF);
       break;
     default:
       if (jit_emit_numeric(f, op) || jit_emit_memory(f, op) ||

@@ -1,6 +1,6 @@
-/* jit/emit_table.c — references (ref.null, ref.is_null, ref.func) and
- * tables (table.get/set/size inline; grow, fill, copy, init and elem.drop
- * through builtins).
+/* jit/emit_table.c — references (ref.null, ref.is_null, ref.as_non_null,
+ * ref.func) and tables (table.get/set/size inline; grow, fill, copy, init and
+ * elem.drop through builtins).
  *
  * A funcref is a pointer to a vm_funcref: a defined function's record lives
  * in this instance's vmctx, an imported one's in the exporter's.  Other
@@ -69,6 +69,10 @@ bool jit_emit_table(jit_func *f, fe_opcode op) {
     jit_push(f, LLVMBuildZExt(f->b, z, I32, ""));
     return true;
   }
+  case FE_OP_REF_AS_NON_NULL:
+    /* funcref (pointer) or GC reference (i32): null is zero in both */
+    jit_trap_if(f, LLVMBuildIsNull(f->b, jit_top(f), ""), VM_TRAP_NULL_REF);
+    return true;
   case FE_OP_REF_FUNC: {
     uint32_t x = fe_read_u32(&f->r);
     if (x < m->nfunc_imports)

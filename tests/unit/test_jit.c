@@ -473,6 +473,144 @@ static void test_partitions_calls(void **state) {
   unload(&l);
 }
 
+/* tailcall.wat's functions (imports first). */
+enum {
+  TC_PING = 3,
+  TC_SET_TAG = 5,
+  TC_VIA_IMPORT,
+  TC_ADD_INDIRECT,
+  TC_USE_FOUR = 9,
+  TC_PING_INDIRECT,
+  TC_COUNT_IND,
+};
+
+/* $five of tailcall.wat as a host function: (a, b) -> (a, b, a + b, a * b,
+ * 42). */
+static void host_five(vm_host_func *hf, void *values) {
+  (void)hf;
+  uint64_t (*v)[2] = values;
+  uint64_t a = v[0][0], b = v[1][0];
+  v[2][0] = a + b;
+  v[3][0] = a * b;
+  v[4][0] = 42;
+}
+
+/* Calls a function of type $five with (n, acc); its results into r. */
+static vm_trap_code call_five(const vm_instance *inst, uint32_t f, uint64_t n, uint64_t acc,
+                              uint64_t r[5]) {
+  uint64_t v[5][2] = {{n}, {acc}};
+  vm_trap_info t;
+  if (!vm_invoke(vm_instance_func(inst, f), v, &t))
+    return t.code;
+  for (int i = 0; i < 5; i++)
+    r[i] = v[i][0];
+  return VM_TRAP_NONE;
+}
+
+/* What ping(n, acc) of tailcall.wat returns, computed as it does (unsigned:
+ * Wasm's arithmetic wraps). */
+static void ping_expected(uint64_t n, uint64_t acc, uint64_t tag, uint64_t r[5]) {
+  for (;;) {
+    if (n == 0) {
+      uint64_t e[5] = {acc, acc * 3, acc ^ 0x1234, 0 - acc, tag};
+      memcpy(r, e, sizeof e);
+      return;
+    }
+    /* pong(n - 1, acc + n, n, 2n, (f64)n, (i32)n, acc, acc >> 1) */
+    uint64_t m = n - 1, a = acc + n, b = n, c = n << 1, d = (uint64_t)(int64_t)(double)(int64_t)n;
+    uint64_t e = (uint64_t)(int64_t)(int32_t)n, g = acc, h = (uint64_t)((int64_t)acc >> 1);
+    if (m == 0) {
+      uint64_t x[5] = {a, b, c, d, e + g - h};
+      memcpy(r, x, sizeof x);
+      return;
+    }
+    n = m - 1;
+    acc = a + b + c + d + e + g - h;
+  }
+}
+
+static void expect_ping(const vm_instance *inst, uint32_t f, uint64_t n, uint64_t acc,
+                        uint64_t tag) {
+  uint64_t r[5], e[5];
+  assert_int_equal(call_five(inst, f, n, acc, r), VM_TRAP_NONE);
+  ping_expected(n, acc, tag, e);
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(r[i], e[i]);
+}
+
+/* Tail calls (tailcall.wat) compiled with `opts`: 10,000,000 return_calls
+ * between two functions with 5 results in memory, the callee taking more
+ * stack arguments than its caller (as `call`s, the frames would exhaust the
+ * stack long before); return_call_indirect to host functions (one with its
+ * results in memory, written straight into the caller's area), to another
+ * partition's function, and to itself 1,000,000 times; return_call of an
+ * import that is a host function, then another instance's function. */
+static void tail_calls(const vm_compile_opts *opts) {
+  loaded a;
+  read_module(&a, "tailcall");
+  vm_host_func *add = vm_host_func_new(a.m->types[0].canon, host_add, NULL);
+  vm_host_func *four = vm_host_func_new(a.m->types[1].canon, host_four, NULL);
+  vm_host_func *five = vm_host_func_new(a.m->types[2].canon, host_five, NULL);
+  vm_extern_ref imports[3] = {{FE_EXT_FUNC, {.func = &add->funcref}},
+                              {FE_EXT_FUNC, {.func = &four->funcref}},
+                              {FE_EXT_FUNC, {.func = &five->funcref}}};
+  instantiate(&a, imports, opts);
+  expect_ping(a.inst, TC_PING, 10000000, 0, 1);
+  expect_ping(a.inst, TC_PING, 10000001, 5, 1); /* ends in pong */
+  expect_ping(a.inst, TC_PING, 0, 7, 1);
+  expect_ping(a.inst, TC_PING_INDIRECT, 1001, 3, 1);
+  uint64_t r[5];
+  assert_int_equal(call_five(a.inst, TC_COUNT_IND, 1000000, 0, r), VM_TRAP_NONE);
+  assert_int_equal(r[0], 500000500000ull);
+  assert_int_equal(r[4], 1);
+  assert_int_equal(call_five(a.inst, TC_VIA_IMPORT, 6, 7, r), VM_TRAP_NONE);
+  uint64_t host[5] = {6, 7, 13, 42, 42};
+  assert_memory_equal(r, host, sizeof host);
+  assert_int_equal(call_i32(&a, TC_ADD_INDIRECT, 20, 22), 42);
+  uint64_t v[4][2];
+  assert_int_equal(call(&a, TC_USE_FOUR, 10, 0, v), VM_TRAP_NONE);
+  double d;
+  memcpy(&d, v[0], 8);
+  assert_true(d == 10.0 + 10.0 + 5.0 + 30.0);
+  /* a second instance whose $five is the first one's ping: the tail call
+   * switches instances (ping reads its own instance's tag) */
+  assert_int_equal(call(&a, TC_SET_TAG, 99, 0, v), VM_TRAP_NONE);
+  vm_extern_ref imports_b[3] = {imports[0], imports[1],
+                                {FE_EXT_FUNC, {.func = vm_instance_func(a.inst, TC_PING)}}};
+  vm_limits lim = {65536, NULL, NULL};
+  vm_trap_info t;
+  bool trapped;
+  char err[512];
+  vm_instance *b = vm_instance_new(a.m, a.c, imports_b, &lim, NULL, &trapped, &t, err, sizeof err);
+  if (!b)
+    fail_msg("instantiate: %s", err);
+  expect_ping(b, TC_VIA_IMPORT, 100001, 2, 99);
+  expect_ping(b, TC_PING, 100001, 2, 1);
+  vm_instance_free(b);
+  unload(&a);
+  vm_host_func_free(add);
+  vm_host_func_free(four);
+  vm_host_func_free(five);
+}
+
+static void test_tail_calls(void **state) {
+  (void)state;
+  tail_calls(&(vm_compile_opts){2, 1, 0});
+}
+
+/* The same unoptimized (LLVM must still make every return_call a jump). */
+static void test_tail_calls_O0(void **state) {
+  (void)state;
+  tail_calls(&(vm_compile_opts){0, 1, 0});
+}
+
+/* The same with one partition per function: ping and pong call each other
+ * across partitions, as does ping_indirect. */
+static void test_tail_calls_partitions(void **state) {
+  (void)state;
+  tail_calls(&(vm_compile_opts){2, 16, 1});
+}
+
 /* A module of one function, (func (export "f") (local i64 x 50000)): at O0
  * its frame holds every local, 400 KB. */
 static void huge_frame_module(wbuf *m) {
@@ -606,6 +744,9 @@ int main(void) {
       cmocka_unit_test(test_many_checks),
       cmocka_unit_test(test_partitions_one_object),
       cmocka_unit_test(test_partitions_calls),
+      cmocka_unit_test(test_tail_calls),
+      cmocka_unit_test(test_tail_calls_O0),
+      cmocka_unit_test(test_tail_calls_partitions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
