@@ -51,8 +51,9 @@ typedef enum gc_kind {
   GC_KIND_EXTERN = 1, /* externref box: host data + finalizer, no children */
   GC_KIND_ARRAY = 2,  /* a Wasm array: length, element size, elements; its
                          children are its elements when they are GC refs */
-  /* GC_KIND_STRUCT: with the GC proposal (its children walker goes in the
-   * kind table of gc.c). */
+  GC_KIND_STRUCT = 3, /* a Wasm struct: its fields after the header, at the
+                         offsets of its layout (gc_struct_layout); its
+                         children are its GC-reference fields */
   GC_KIND_COUNT_
 } gc_kind;
 
@@ -109,6 +110,9 @@ void gc_heap_free(gc_heap *h);
 
 /* The status of the last failed allocation (GC_OK after a success). */
 gc_status gc_last_error(const gc_heap *h);
+/* Objects allocated since the heap was made (cheap: for collection
+ * policies). */
+uint64_t gc_allocations(const gc_heap *h);
 
 /* A new externref box holding host_data (finalizer may be NULL).  It
  * starts with rc 0, in the ZCT: the caller must store it (gc_write) or
@@ -123,13 +127,36 @@ void *gc_extern_data(const gc_heap *h, gc_ref r);
  * all zero: the default value of every storage type (0, +0.0, null).
  * elem_refs: the elements are 32-bit GC references, which the array counts
  * (its children).  type_id: the array type's canonical id.  GC_NULL with
- * gc_last_error set when it cannot be allocated (e.g. GC_ERR_TOO_LARGE:
- * cells are at most 8 KiB for now). */
+ * gc_last_error set when it cannot be allocated (GC_ERR_TOO_LARGE beyond
+ * 2^31 bytes; larger than 8 KiB: whole pages of their own). */
 __attribute__((warn_unused_result)) gc_ref gc_array_new(gc_heap *h, uint32_t type_id,
                                                         uint32_t elem_size, bool elem_refs,
                                                         uint32_t length);
 /* The length of array r. */
 uint32_t gc_array_len(const gc_heap *h, gc_ref r);
+/* The address of array r's element 0 (elements are contiguous, elem_size
+ * bytes each, 8-aligned: offset GC_ARRAY_ELEMS from the header). */
+#define GC_ARRAY_ELEMS 24u
+#define GC_ARRAY_LENGTH 16u /* offset of the uint32_t length */
+
+/* A struct type's layout, the same for every module (it depends only on
+ * the canonical type): fields in declaration order after the 16-byte
+ * header, each at the next multiple of its size (i8 1, i16 2, i32 / f32 /
+ * GC reference 4, i64 / f64 / funcref pointer 8, v128 16); size is the end
+ * of the last field.  ref_offsets lists the offsets (from the header) of
+ * the GC-reference fields, which the struct counts.  Whoever allocates
+ * keeps the layout alive as long as the heap (compiled code's read-only
+ * data, or the VM's): the heap remembers it per type id. */
+typedef struct gc_struct_layout {
+  uint32_t size;          /* bytes, header included */
+  uint32_t nrefs;
+  const uint32_t *ref_offsets;
+} gc_struct_layout;
+
+/* A struct of type type_id with the given layout, all fields zero (their
+ * default values).  GC_NULL with gc_last_error set on failure. */
+__attribute__((warn_unused_result)) gc_ref gc_struct_new(gc_heap *h, uint32_t type_id,
+                                                         const gc_struct_layout *layout);
 
 /* The header of object r (r must be a live heap reference). */
 gc_header *gc_header_of(const gc_heap *h, gc_ref r);
@@ -162,11 +189,39 @@ void gc_root_remove(gc_heap *h, gc_ref r);
 
 /* ---- reclamation and finalizers ----------------------------------------- */
 
+/* An enumeration of roots: calls visit(vctx, ref) once for every counted
+ * slot outside the heap (table elements, globals, segment items). */
+typedef void gc_visit_fn(void *vctx, gc_ref r);
+typedef void gc_enumerate_fn(void *ud, gc_visit_fn *visit, void *vctx);
+
 /* A reclamation point.  With no Wasm frame active, frees every ZCT object
  * with rc 0 and no API handle (and, transitively, what only they held),
  * queueing finalizers.  With frames active, frees nothing (frames are
  * scanned here later, docs/gc.md).  Returns the number of objects freed. */
 size_t gc_reclaim(gc_heap *h, bool wasm_frames_active);
+
+/* The object whose cell contains region offset off (an object start or an
+ * offset into it), or GC_NULL: the object-start map a conservative scan
+ * needs. */
+gc_ref gc_object_containing(const gc_heap *h, uint64_t off);
+
+/* A reclamation point while Wasm frames are active: the stack range
+ * [lo, hi) (the frames, and the registers they had, spilled there by the
+ * caller) is scanned conservatively — every 4-byte aligned 32-bit word as a
+ * reference or an offset derived from one, every 8-byte aligned word as an
+ * address into the region — and every ZCT object with rc 0, no handle and
+ * no candidate word inside it is freed.  Returns the number freed (0 if the
+ * scan could not complete: out of memory). */
+size_t gc_reclaim_frames(gc_heap *h, const void *lo, const void *hi);
+
+/* The backup tracing collection, for what counting cannot reclaim
+ * (cycles): marks from the roots — every counted slot outside the heap
+ * (roots: the verifier's enumeration), API handles, and the stack range
+ * [lo, hi) scanned as gc_reclaim_frames does (NULL, NULL: no frames) — and
+ * frees every object not reached, dropping the counts it held on
+ * survivors; then reclaims the ZCT.  Returns the number of objects freed. */
+size_t gc_collect_full(gc_heap *h, gc_enumerate_fn *roots, void *ud, const void *lo,
+                       const void *hi);
 
 /* Runs the queued finalizers (outside Wasm).  A finalizer may free or
  * inspect its host data and touch other stores, but must not touch the
@@ -196,8 +251,6 @@ void gc_get_stats(const gc_heap *h, gc_stats *out);
  * that every visited heap reference is a live object and that every object
  * with rc 0 is in the ZCT.  Returns the number of problems (0: consistent)
  * and describes the first in err (if n > 0).  Changes nothing. */
-typedef void gc_visit_fn(void *vctx, gc_ref r);
-typedef void gc_enumerate_fn(void *ud, gc_visit_fn *visit, void *vctx);
 size_t gc_verify(gc_heap *h, gc_enumerate_fn *enumerate, void *ud, char *err,
                  size_t n);
 

@@ -516,12 +516,26 @@ typedef struct kiln_gc_stats_t {
 
 WASM_API_EXTERN void kiln_store_gc_stats(const wasm_store_t *store, kiln_gc_stats_t *out);
 
-/* A reclamation point now: frees every object that nothing (handle, table,
- * global, segment, other object) holds and runs the queued finalizers.
- * Called from a host function while Wasm code of the store is active, it
- * frees nothing (Wasm frames are not scanned yet).  Returns the number of
+/* A full collection now: frees every object that nothing (handle, table,
+ * global, segment, other live object, active Wasm frame) holds, cycles
+ * included (the backup tracer), and runs the queued finalizers.  Called
+ * from a host function while Wasm code of the store is active, it frees
+ * nothing (the host's own frames are not scanned).  Returns the number of
  * objects freed. */
 WASM_API_EXTERN size_t kiln_store_gc_collect(wasm_store_t *store);
+
+/* The GC heap of every store of an engine made with this config may grow
+ * to `bytes` of object pages (rounded down to 64 KiB; 0, the default: the
+ * maximum, 4 GiB - 64 KiB).  An allocation that would pass it first
+ * collects (counting, then tracing); if that frees too little it traps
+ * (KILN_TRAP_HEAP_EXHAUSTED). */
+WASM_API_EXTERN void kiln_config_set_gc_heap_limit(wasm_config_t *, uint64_t bytes);
+
+/* Stress mode, for tests: every GC allocation of Wasm code first runs a
+ * collection (the frames scanned, cycles traced), so a reference the
+ * collector fails to see is freed at once, and freed cells are poisoned
+ * (docs/gc.md). */
+WASM_API_EXTERN void kiln_config_set_gc_stress(wasm_config_t *, bool on);
 
 /* The heap verifier (for tests and debugging): recomputes every object's
  * reference count from the tables, globals and element segments of the

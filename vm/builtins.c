@@ -2,6 +2,8 @@
  * another concept's file (see builtins.h). */
 #include "builtins.h"
 
+#include "gc_policy.h"
+
 #include "frontend/types.h"
 #include "gc/gc.h"
 #include "host.h"
@@ -26,17 +28,19 @@ uint32_t vm_builtin_func_subtype(void *vmctx, uint32_t sub, uint32_t super) {
  * use, like vm_store_heap does).  The new object is in the zero-count
  * table: a Wasm frame holds it until it is stored somewhere counted
  * (docs/gc.md).  A failed allocation traps. */
+typedef struct array_args {
+  uint32_t type_id, elem_size, elem_refs, length;
+} array_args;
+
+static gc_ref alloc_array(gc_heap *h, void *arg) {
+  const array_args *a = arg;
+  return gc_array_new(h, a->type_id, a->elem_size, a->elem_refs != 0, a->length);
+}
+
 uint32_t vm_builtin_array_new_default(void *vmctx, uint32_t type_id, uint32_t elem_size,
                                       uint32_t elem_refs, uint32_t length) {
-  const vm_vmctx_header *h = vmctx;
-  const vm_instance_head *inst = h->instance;
-  gc_heap **cell = inst->heap;
-  if (!*cell)
-    *cell = gc_heap_new(0, GC_HEAP_DEFAULT_FLAGS);
-  gc_ref r = *cell ? gc_array_new(*cell, type_id, elem_size, elem_refs != 0, length) : GC_NULL;
-  if (r == GC_NULL)
-    vm_trap_raise(VM_TRAP_HEAP_EXHAUSTED);
-  return r;
+  array_args a = {type_id, elem_size, elem_refs, length};
+  return vm_gc_alloc(vmctx, alloc_array, &a);
 }
 
 int64_t vm_builtin_memory_grow(void *vmctx, uint32_t mem, uint64_t delta) {

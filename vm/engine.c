@@ -53,6 +53,14 @@ void kiln_config_set_pooling(wasm_config_t *config, const kiln_pooling_config_t 
     config->pooling = (kiln_pooling_config_t){0};
 }
 
+void kiln_config_set_gc_heap_limit(wasm_config_t *config, uint64_t bytes) {
+  if (config) config->gc_heap_limit = bytes;
+}
+
+void kiln_config_set_gc_stress(wasm_config_t *config, bool on) {
+  if (config) config->gc_stress = on;
+}
+
 void kiln_engine_pool_stats(const wasm_engine_t *engine, kiln_pool_stats_t *out) {
   *out = (kiln_pool_stats_t){0};
   if (engine && engine->pool)

@@ -434,8 +434,19 @@ vm_instance *vm_instance_new(const fe_module *m, const vm_compiled *c,
     vm_instance_free(inst);
     return NULL;
   }
+  /* while init and start run, a full collection (an allocation of theirs
+   * may start one) sees this instance's tables, globals and segments as
+   * roots: the store lists it only once this returns */
+  wasm_store_t *s = store;
+  if (s) {
+    inst->init_next = s->initializing;
+    s->initializing = inst;
+  }
   init_call call = {inst, false};
-  if (!vm_call_protected(run_init, &call, trap)) {
+  bool ok = vm_call_protected(run_init, &call, trap);
+  if (s)
+    s->initializing = inst->init_next;
+  if (!ok) {
     *trapped = true;
     if (!call.init_done)
       undo_images(inst);

@@ -93,6 +93,8 @@ typedef struct vm_instance {
   struct vm_pool *pool;  /* the pool of the slot it lives in, or NULL */
   struct vm_slot *slot;
   bool images_undone;    /* a trap undid its memory images (undo_images) */
+  struct vm_instance *init_next; /* the store's list of instances being
+                                    initialized (vm.h: initializing) */
 } vm_instance;
 
 /* vm_stack_group (vmctx.h): an entry from the host calls vm_stack_enter;

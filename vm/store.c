@@ -86,11 +86,18 @@ void wasm_store_delete(own wasm_store_t *store) {
 /* ---- the GC heap ------------------------------------------------------- */
 
 gc_heap *vm_store_heap(wasm_store_t *s) {
-  if (!s->heap) s->heap = gc_heap_new(0, GC_HEAP_DEFAULT_FLAGS);
+  if (!s->heap) s->heap = gc_heap_new(s->engine->config.gc_heap_limit, GC_HEAP_DEFAULT_FLAGS);
   return s->heap;
 }
 
-void vm_store_enter(wasm_store_t *s) { s->depth++; }
+/* noinline: its frame address is above every frame its caller makes later,
+ * which is where the Wasm frames of this entry will be (vm/gc_policy.c) */
+__attribute__((noinline)) void vm_store_enter(wasm_store_t *s) {
+  if (s->depth < VM_STORE_MAX_ENTRIES)
+    s->entries[s->depth] = (struct vm_entry){pthread_self(),
+                                             (uintptr_t)__builtin_frame_address(0)};
+  s->depth++;
+}
 
 void vm_store_leave(wasm_store_t *s) {
   if (--s->depth == 0 && s->heap) {
@@ -123,20 +130,22 @@ void kiln_store_gc_stats(const wasm_store_t *s, kiln_gc_stats_t *out) {
 }
 
 size_t kiln_store_gc_collect(wasm_store_t *s) {
-  if (!s || !s->heap) return 0;
-  size_t n = gc_reclaim(s->heap, s->depth > 0);
-  if (s->depth == 0) gc_run_finalizers(s->heap);
+  if (!s || !s->heap || s->depth > 0) return 0; /* host frames are not scanned */
+  size_t n = gc_collect_full(s->heap, vm_store_enumerate, s, NULL, NULL);
+  gc_run_finalizers(s->heap);
   return n;
 }
 
-/* The verifier's enumeration: every counted slot outside the heap. */
-static void store_enumerate(void *ud, gc_visit_fn *visit, void *vctx) {
+/* Every counted slot outside the heap: the verifier's enumeration, and the
+ * roots of a full collection. */
+void vm_store_enumerate(void *ud, gc_visit_fn *visit, void *vctx) {
   wasm_store_t *s = ud;
   for (vm_owned_gc *g = s->gc_owned; g; g = g->next) g->visit(g->p, visit, vctx);
+  for (vm_instance *i = s->initializing; i; i = i->init_next) vm_instance_visit(i, visit, vctx);
 }
 
 size_t kiln_store_gc_verify(wasm_store_t *s, char *err, size_t n) {
   if (n) err[0] = 0;
   if (!s || !s->heap) return 0;
-  return gc_verify(s->heap, store_enumerate, s, err, n);
+  return gc_verify(s->heap, vm_store_enumerate, s, err, n);
 }

@@ -52,6 +52,8 @@ struct wasm_config_t {
   unsigned opt_level_plus1; /* kiln_config_set_opt_level + 1; 0: default (2) */
   unsigned compile_threads; /* kiln_config_set_compile_threads; 0: one per core */
   kiln_pooling_config_t pooling; /* kiln_config_set_pooling; instance_slots 0: off */
+  uint64_t gc_heap_limit;   /* kiln_config_set_gc_heap_limit; 0: the maximum */
+  bool gc_stress;           /* kiln_config_set_gc_stress */
 };
 
 typedef struct vm_host_link vm_host_link;
@@ -108,6 +110,19 @@ struct wasm_store_t {
    * and wasm_instance_new, nested through host functions): a reclamation
    * point frees objects only when the outermost one returns (depth 0). */
   unsigned depth;
+  /* Where each of those entries' frames begin (the stack grows down from
+   * hi), on which thread: a collection inside Wasm scans [its own frame,
+   * the outermost entry's hi) when every entry is on its thread
+   * (vm_gc_in_wasm, vm/gc_policy.c); the first VM_STORE_MAX_ENTRIES only. */
+  struct vm_entry {
+    pthread_t thread;
+    uintptr_t hi;
+  } entries[16];
+  /* Instances whose init routine is running (not on gc_owned yet): their
+   * tables, globals and segments are roots of a full collection. */
+  struct vm_instance *initializing;
+  uint64_t gc_next_alloc;  /* collect when the heap's allocations reach it */
+  uint64_t gc_next_full;   /* trace when live bytes reach it */
   /* What holds counted GC references outside instances (host-created
    * tables and globals), for the verifier's enumeration. */
   vm_owned_gc *gc_owned;
@@ -128,6 +143,11 @@ gc_heap *vm_store_heap(wasm_store_t *s);
  * point: gc_reclaim with no frame active, then the queued finalizers. */
 void vm_store_enter(wasm_store_t *s);
 void vm_store_leave(wasm_store_t *s);
+#define VM_STORE_MAX_ENTRIES 16
+
+/* The store's roots for a full collection (the verifier's enumeration plus
+ * instances being initialized). */
+void vm_store_enumerate(void *ud, gc_visit_fn *visit, void *vctx);
 
 /* ---- valtype.c: value types ----------------------------------------- */
 

@@ -220,6 +220,135 @@ static void test_frames_active(void **state) {
     assert_int_equal(runs[i], 1);
 }
 
+/* A simulated frame: words holding references the way compiled code may
+ * (a reference, an offset into its object, a 64-bit address into it), at
+ * 4-byte and 8-byte alignment.  Only ZCT objects a frame word points into
+ * survive gc_reclaim_frames; what they hold survives with them. */
+static void test_frame_scan(void **state) {
+  (void)state;
+  gc_heap *h = gc_heap_new(0, GC_HEAP_DEFAULT_FLAGS);
+  assert_non_null(h);
+  gc_ref a = gc_array_new(h, 7, 4, true, 4);     /* held by the frame */
+  gc_ref b = gc_extern_new(h, (void *)1, count_fin); /* held by a only */
+  gc_ref c = gc_array_new(h, 7, 8, false, 2);    /* interior offset */
+  gc_ref d = gc_array_new(h, 7, 8, false, 2);    /* 64-bit address into it */
+  gc_ref e = gc_extern_new(h, (void *)2, count_fin); /* nothing: garbage */
+  assert_true(gc_is_heap_ref(a) && gc_is_heap_ref(b) && gc_is_heap_ref(c) &&
+              gc_is_heap_ref(d) && gc_is_heap_ref(e));
+  gc_write(h, (gc_ref *)((uint8_t *)gc_header_of(h, a) + 24), b); /* a[0] = b */
+  assert_int_equal(gc_object_containing(h, c + 20), c);
+  assert_int_equal(gc_object_containing(h, c), c);
+  assert_int_equal(gc_object_containing(h, 100), GC_NULL);
+  uint32_t frame[9] = {0};
+  frame[1] = a;            /* a 4-byte aligned reference */
+  frame[3] = c + 20;       /* an offset into c */
+  uint64_t addr = (uint64_t)(uintptr_t)gc_header_of(h, d) + 8;
+  memcpy(&frame[6], &addr, 8); /* 8-aligned if frame is (it is: see below) */
+  _Static_assert(_Alignof(uint64_t) == 8, "");
+  uint64_t aligned[5];
+  memcpy(aligned, frame, sizeof frame);
+  assert_int_equal(gc_reclaim_frames(h, aligned, (uint8_t *)aligned + sizeof frame), 1);
+  gc_run_finalizers(h);
+  assert_int_equal(runs[2], 1); /* e */
+  assert_int_equal(runs[1], 0); /* b, held by a */
+  assert_int_equal(stats(h).live_objects, 4);
+  /* the frame lets go of everything: all freed, b with a */
+  memset(aligned, 0, sizeof aligned);
+  assert_int_equal(gc_reclaim_frames(h, aligned, aligned + 5), 4);
+  gc_run_finalizers(h);
+  assert_int_equal(runs[1], 1);
+  assert_int_equal(stats(h).live_objects, 0);
+  gc_heap_free(h);
+}
+
+/* a -> b -> a, and a self-cycle: counting alone frees nothing; the
+ * backup tracer frees them unless a root, a handle or a frame holds one,
+ * and then the survivors' counts are exact (the verifier). */
+static void test_cycles_traced(void **state) {
+  (void)state;
+  gc_heap *h = gc_heap_new(0, GC_HEAP_DEFAULT_FLAGS);
+  assert_non_null(h);
+  gc_ref a = gc_array_new(h, 7, 4, true, 1), b = gc_array_new(h, 7, 4, true, 2);
+  gc_ref s = gc_array_new(h, 7, 4, true, 1), box = gc_extern_new(h, (void *)3, count_fin);
+  gc_ref *as = (gc_ref *)((uint8_t *)gc_header_of(h, a) + 24);
+  gc_ref *bs = (gc_ref *)((uint8_t *)gc_header_of(h, b) + 24);
+  gc_ref *ss = (gc_ref *)((uint8_t *)gc_header_of(h, s) + 24);
+  gc_write(h, &as[0], b);
+  gc_write(h, &bs[0], a);
+  gc_write(h, &bs[1], box);
+  gc_write(h, &ss[0], s);
+  assert_int_equal(gc_reclaim(h, false), 0); /* cycles: counts never reach 0 */
+  assert_int_equal(stats(h).live_objects, 4);
+
+  /* a table holds a: a, b, box survive; s is freed */
+  gc_ref table[1] = {GC_NULL};
+  gc_write(h, &table[0], a);
+  holders t = {table, 1};
+  assert_int_equal(gc_collect_full(h, enumerate_table, &t, NULL, NULL), 1);
+  assert_int_equal(stats(h).live_objects, 3);
+  char err[200];
+  assert_int_equal(gc_verify(h, enumerate_table, &t, err, sizeof err), 0);
+
+  /* a handle on b instead: still alive, table slot gone */
+  gc_root_add(h, b);
+  gc_write(h, &table[0], GC_NULL);
+  assert_int_equal(gc_collect_full(h, enumerate_table, &t, NULL, NULL), 0);
+  assert_int_equal(gc_verify(h, enumerate_table, &t, err, sizeof err), 0);
+  gc_root_remove(h, b);
+
+  /* a frame word holding a: survives; then nothing holds the cycle */
+  uint64_t frame[2] = {a, 0};
+  assert_int_equal(gc_collect_full(h, enumerate_table, &t, frame, frame + 2), 0);
+  assert_int_equal(gc_verify(h, enumerate_table, &t, err, sizeof err), 0);
+  assert_int_equal(gc_collect_full(h, enumerate_table, &t, NULL, NULL), 3);
+  gc_run_finalizers(h);
+  assert_int_equal(runs[3], 1);
+  assert_int_equal(stats(h).live_objects, 0);
+  assert_int_equal(stats(h).zct_size, 0);
+  gc_heap_free(h);
+  assert_int_equal(runs[3], 1); /* once */
+}
+
+/* Structs count their reference fields (per layout); large arrays live on
+ * pages of their own, are found from any interior address, and their
+ * pages are reused once freed. */
+static void test_structs_and_large(void **state) {
+  (void)state;
+  gc_heap *h = gc_heap_new(0, GC_HEAP_DEFAULT_FLAGS);
+  assert_non_null(h);
+  static const uint32_t refs[] = {20, 28};
+  gc_struct_layout l = {32, 2, refs}; /* i32 at 16, ref at 20, i64 at 24?, ref at 28 */
+  gc_ref s1 = gc_struct_new(h, 42, &l);
+  gc_ref box = gc_extern_new(h, (void *)4, count_fin);
+  gc_ref big = gc_array_new(h, 43, 4, true, 100000); /* 400 KB: 7 pages */
+  assert_true(gc_is_heap_ref(s1) && gc_is_heap_ref(box) && gc_is_heap_ref(big));
+  assert_int_equal(gc_header_of(h, s1)->kind, GC_KIND_STRUCT);
+  assert_int_equal(gc_array_len(h, big), 100000);
+  uint8_t *sb = (uint8_t *)gc_header_of(h, s1);
+  gc_write(h, (gc_ref *)(sb + 20), box);
+  gc_write(h, (gc_ref *)(sb + 28), big);
+  gc_ref *elems = (gc_ref *)((uint8_t *)gc_header_of(h, big) + GC_ARRAY_ELEMS);
+  gc_write(h, &elems[99999], s1); /* a cycle through a large array */
+  assert_int_equal(gc_object_containing(h, big + 300000), big);
+  assert_true(gc_is_object(h, big));
+  assert_false(gc_is_object(h, big + 65536));
+  char err[200];
+  assert_int_equal(gc_verify(h, NULL, NULL, err, sizeof err), 0);
+  uint64_t frame[1] = {(uint64_t)(uintptr_t)&elems[70000]}; /* inside a tail page */
+  assert_int_equal(gc_collect_full(h, NULL, NULL, frame, frame + 1), 0);
+  assert_int_equal(stats(h).live_objects, 3);
+  assert_int_equal(gc_collect_full(h, NULL, NULL, NULL, NULL), 3);
+  gc_run_finalizers(h);
+  assert_int_equal(runs[4], 1);
+  uint64_t committed = stats(h).committed_bytes;
+  gc_ref again = gc_array_new(h, 43, 4, true, 100000); /* the freed pages */
+  assert_true(gc_is_heap_ref(again));
+  assert_int_equal(stats(h).committed_bytes, committed);
+  elems = (gc_ref *)((uint8_t *)gc_header_of(h, again) + GC_ARRAY_ELEMS);
+  assert_int_equal(elems[99999], GC_NULL); /* zero again */
+  gc_heap_free(h);
+}
+
 static void test_limit(void **state) {
   (void)state;
   /* Two pages of 32-byte cells. */
@@ -425,6 +554,9 @@ int main(void) {
       cmocka_unit_test_setup(test_api_root, reset),
       cmocka_unit_test_setup(test_counted_survives, reset),
       cmocka_unit_test_setup(test_frames_active, reset),
+      cmocka_unit_test_setup(test_frame_scan, reset),
+      cmocka_unit_test_setup(test_cycles_traced, reset),
+      cmocka_unit_test_setup(test_structs_and_large, reset),
       cmocka_unit_test_setup(test_limit, reset),
       cmocka_unit_test_setup(test_i31_and_null, reset),
       cmocka_unit_test_setup(test_verify_catches, reset),

@@ -1,0 +1,211 @@
+/* tests/unit/test_gc_wasm.c — collections while Wasm code runs, through the
+ * public API: a loop that allocates without returning to the host must run
+ * in bounded memory under a heap limit (the collector scans the Wasm frames
+ * at its allocations), what the frames still hold must survive, and cycles
+ * must be reclaimed by the backup tracer (kiln_store_gc_collect).  Each
+ * test ends with the heap verifier and the live counts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kiln.h"
+#include "wasm.h"
+
+typedef struct world {
+  wasm_engine_t *engine;
+  wasm_store_t *store;
+  wasm_module_t *module;
+  wasm_instance_t *instance;
+  wasm_extern_vec_t exports;
+} world;
+
+/* A world for module text `wat` on an engine with the given heap limit
+ * (bytes; 0: none) and stress mode. */
+static void open_world(world *w, const char *wat, uint64_t limit, bool stress) {
+  wasm_config_t *cfg = wasm_config_new();
+  assert_non_null(cfg);
+  kiln_config_set_gc_heap_limit(cfg, limit);
+  kiln_config_set_gc_stress(cfg, stress);
+  w->engine = wasm_engine_new_with_config(cfg);
+  assert_non_null(w->engine);
+  w->store = wasm_store_new(w->engine);
+  wasm_byte_vec_t bin;
+  kiln_text_error_t err;
+  if (!kiln_wat2wasm(wat, strlen(wat), &bin, &err))
+    fail_msg("wat: %s", err.message);
+  w->module = wasm_module_new(w->store, &bin);
+  wasm_byte_vec_delete(&bin);
+  assert_non_null(w->module);
+  wasm_extern_vec_t none = WASM_EMPTY_VEC;
+  wasm_trap_t *trap = NULL;
+  w->instance = wasm_instance_new(w->store, w->module, &none, &trap);
+  if (!w->instance) {
+    wasm_message_t msg = {0};
+    if (trap)
+      wasm_trap_message(trap, &msg);
+    fail_msg("instantiation failed: %.*s", (int)msg.size, msg.data);
+  }
+  wasm_instance_exports(w->instance, &w->exports);
+}
+
+static void close_world(world *w) {
+  wasm_extern_vec_delete(&w->exports);
+  wasm_instance_delete(w->instance);
+  wasm_module_delete(w->module);
+  wasm_store_delete(w->store);
+  wasm_engine_delete(w->engine);
+}
+
+/* Calls export k with one i32 argument; returns the trap code (-1: none)
+ * and the i32 result in *out (if the function has one). */
+static int call_i32(world *w, size_t k, int32_t arg, int32_t *out) {
+  wasm_val_t a[1] = {WASM_I32_VAL(arg)}, r[1] = {WASM_INIT_VAL};
+  wasm_val_vec_t args = WASM_ARRAY_VEC(a), res = WASM_ARRAY_VEC(r);
+  wasm_func_t *f = wasm_extern_as_func(w->exports.data[k]);
+  res.size = wasm_func_result_arity(f);
+  wasm_trap_t *t = wasm_func_call(f, &args, &res);
+  if (t) {
+    int code = (int)kiln_trap_code(t);
+    wasm_trap_delete(t);
+    return code;
+  }
+  if (out && res.size)
+    *out = r[0].of.i32;
+  return -1;
+}
+
+static void verify(world *w) {
+  char err[256];
+  size_t n = kiln_store_gc_verify(w->store, err, sizeof err);
+  if (n)
+    fail_msg("heap verifier: %zu problems, first: %s", n, err);
+}
+
+static kiln_gc_stats_t gc_stats(world *w) {
+  kiln_gc_stats_t st;
+  kiln_store_gc_stats(w->store, &st);
+  return st;
+}
+
+/* 10^6 arrays of 256 bytes (256 MB in all) allocated and dropped in one
+ * call, under a 1 MiB heap: without collections inside Wasm the 4,000th
+ * would trap (KILN_TRAP_HEAP_EXHAUSTED). */
+static const char churn_wat[] =
+    "(module (type $a (array (mut i32)))\n"
+    "  (func (export \"churn\") (param $n i32)\n"
+    "    (loop $l\n"
+    "      (drop (array.new_default $a (i32.const 60)))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))";
+
+static void test_bounded_loop(void **state) {
+  (void)state;
+  world w;
+  open_world(&w, churn_wat, 1 << 20, false);
+  assert_int_equal(call_i32(&w, 0, 1000000, NULL), -1);
+  kiln_gc_stats_t st = gc_stats(&w);
+  assert_true(st.allocations >= 1000000);
+  assert_true(st.committed_bytes <= (1 << 20));
+  verify(&w);
+  assert_int_equal(kiln_store_gc_collect(w.store), 0); /* the call's return freed the rest */
+  assert_int_equal(gc_stats(&w).live_objects, 0);
+  close_world(&w);
+}
+
+/* The same loop, under a heap too small for even one array, traps with
+ * heap exhausted, and the store survives. */
+static void test_exhausted(void **state) {
+  (void)state;
+  static const char wat[] =
+      "(module (type $a (array (mut i64)))\n"
+      "  (global $keep (mut (ref null $a)) (ref.null $a))\n"
+      "  (func (export \"hoard\") (param $n i32)\n"
+      "    (loop $l\n"
+      "      (global.set $keep (array.new_default $a (i32.const 100000)))\n"
+      "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))";
+  world w;
+  open_world(&w, wat, 1 << 20, false);
+  assert_int_equal(call_i32(&w, 0, 3, NULL), KILN_TRAP_HEAP_EXHAUSTED);
+  verify(&w);
+  close_world(&w);
+}
+
+/* Stress mode: a collection (frames scanned, cycles traced) at every
+ * allocation.  A host function called in the loop reads the live count:
+ * never more than the two arrays the frames may still hold (without
+ * collections inside Wasm it would climb to 2,000). */
+static wasm_store_t *probe_store;
+static uint64_t probe_max;
+
+static wasm_trap_t *probe(const wasm_val_vec_t *args, wasm_val_vec_t *results) {
+  (void)args;
+  (void)results;
+  kiln_gc_stats_t st;
+  kiln_store_gc_stats(probe_store, &st);
+  if (st.live_objects > probe_max)
+    probe_max = st.live_objects;
+  return NULL;
+}
+
+static void test_stress_loop(void **state) {
+  (void)state;
+  static const char wat[] =
+      "(module (type $a (array (mut i32)))\n"
+      "  (import \"h\" \"probe\" (func $probe))\n"
+      "  (func (export \"churn\") (param $n i32)\n"
+      "    (loop $l\n"
+      "      (drop (array.new_default $a (i32.const 60)))\n"
+      "      (call $probe)\n"
+      "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))";
+  for (int stress = 0; stress < 2; stress++) {
+    wasm_config_t *cfg = wasm_config_new();
+    kiln_config_set_gc_stress(cfg, stress);
+    wasm_engine_t *e = wasm_engine_new_with_config(cfg);
+    wasm_store_t *s = wasm_store_new(e);
+    probe_store = s;
+    probe_max = 0;
+    wasm_functype_t *ft = wasm_functype_new_0_0();
+    wasm_func_t *pf = wasm_func_new(s, ft, probe);
+    wasm_functype_delete(ft);
+    wasm_byte_vec_t bin;
+    kiln_text_error_t err;
+    assert_true(kiln_wat2wasm(wat, strlen(wat), &bin, &err));
+    wasm_module_t *m = wasm_module_new(s, &bin);
+    wasm_byte_vec_delete(&bin);
+    wasm_extern_t *imp[1] = {wasm_func_as_extern(pf)};
+    wasm_extern_vec_t imports = WASM_ARRAY_VEC(imp);
+    wasm_instance_t *inst = wasm_instance_new(s, m, &imports, NULL);
+    assert_non_null(inst);
+    wasm_extern_vec_t ex;
+    wasm_instance_exports(inst, &ex);
+    wasm_val_t a[1] = {WASM_I32_VAL(2000)};
+    wasm_val_vec_t args = WASM_ARRAY_VEC(a), res = WASM_EMPTY_VEC;
+    assert_null(wasm_func_call(wasm_extern_as_func(ex.data[0]), &args, &res));
+    if (stress)
+      assert_true(probe_max <= 2);
+    else
+      assert_int_equal(probe_max, 2000);
+    char msg[256];
+    assert_int_equal(kiln_store_gc_verify(s, msg, sizeof msg), 0);
+    wasm_extern_vec_delete(&ex);
+    wasm_instance_delete(inst);
+    wasm_module_delete(m);
+    wasm_func_delete(pf);
+    wasm_store_delete(s);
+    wasm_engine_delete(e);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_bounded_loop),
+      cmocka_unit_test(test_exhausted),
+      cmocka_unit_test(test_stress_loop),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,99 @@
+/* vm/gc_policy.c — allocation by Wasm code and when it collects (see
+ * gc_policy.h, docs/gc.md "Collections inside Wasm"). */
+#include "gc_policy.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+
+#include "instance.h"
+#include "trap.h"
+#include "vm.h"
+
+/* The top of the store's Wasm frames on this thread: the outermost entry's
+ * hi, if every active entry of the store is on this thread (an entry from
+ * another thread, blocked in a host call, has frames this scan cannot
+ * see: then nothing may be freed). */
+static bool frames_top(const wasm_store_t *s, uintptr_t *hi) {
+  if (s->depth == 0 || s->depth > VM_STORE_MAX_ENTRIES)
+    return false;
+  pthread_t self = pthread_self();
+  *hi = 0;
+  for (unsigned i = 0; i < s->depth; i++) {
+    if (!pthread_equal(s->entries[i].thread, self))
+      return false;
+    if (s->entries[i].hi > *hi)
+      *hi = s->entries[i].hi;
+  }
+  return true;
+}
+
+/* A collection from inside Wasm: the callee-saved registers (which may hold
+ * references of the Wasm frames above) are saved into this frame by
+ * setjmp, and the stack from there up to the outermost entry is scanned.
+ * noinline: its frame must lie below every Wasm frame. */
+__attribute__((noinline)) static size_t collect_here(wasm_store_t *s, gc_heap *h, bool full) {
+  jmp_buf regs;
+  setjmp(regs); /* never jumped to: it only saves the registers */
+  uintptr_t hi;
+  if (!frames_top(s, &hi))
+    return 0;
+  const void *lo = (const void *)&regs;
+  size_t n = full ? gc_collect_full(h, vm_store_enumerate, s, lo, (const void *)hi)
+                  : gc_reclaim_frames(h, lo, (const void *)hi);
+  /* keep regs live until the scan is done */
+  __asm__ volatile("" : : "r"(&regs) : "memory");
+  /* the next collection when as many objects again were allocated as are
+   * live now; a trace when the live bytes double */
+  gc_stats st;
+  gc_get_stats(h, &st);
+  uint64_t step = st.live_objects > 4096 ? st.live_objects : 4096;
+  s->gc_next_alloc = st.allocations + step;
+  if (full || !s->gc_next_full)
+    s->gc_next_full = st.live_bytes > ((uint64_t)1 << 20) ? 2 * st.live_bytes : (uint64_t)2 << 20;
+  return n;
+}
+
+size_t vm_gc_collect_in_wasm(void *vmctx, bool full) {
+  const vm_vmctx_header *hd = vmctx;
+  wasm_store_t *s = hd->store;
+  return s && s->heap ? collect_here(s, s->heap, full) : 0;
+}
+
+/* Before an allocation: stress mode collects every time; otherwise when the
+ * allocations since the last collection reach its step, and a trace when
+ * the live bytes passed the mark. */
+static void before_alloc(wasm_store_t *s, gc_heap *h) {
+  if (s->engine->config.gc_stress) {
+    collect_here(s, h, true);
+    return;
+  }
+  if (gc_allocations(h) < s->gc_next_alloc)
+    return;
+  gc_stats st;
+  gc_get_stats(h, &st);
+  collect_here(s, h, st.live_bytes >= s->gc_next_full);
+}
+
+gc_ref vm_gc_alloc(void *vmctx, gc_ref (*alloc)(gc_heap *h, void *arg), void *arg) {
+  const vm_vmctx_header *hd = vmctx;
+  const vm_instance_head *inst = hd->instance;
+  wasm_store_t *s = hd->store;
+  gc_heap **cell = inst->heap;
+  if (!*cell)
+    *cell = s ? vm_store_heap(s) : gc_heap_new(0, GC_HEAP_DEFAULT_FLAGS);
+  gc_heap *h = *cell;
+  if (!h)
+    vm_trap_raise(VM_TRAP_HEAP_EXHAUSTED);
+  if (s)
+    before_alloc(s, h);
+  for (int attempt = 0;; attempt++) {
+    gc_ref r = alloc(h, arg);
+    if (r != GC_NULL)
+      return r;
+    /* at the limit: counting with the frames scanned, then tracing */
+    if (!s || gc_last_error(h) != GC_ERR_LIMIT || attempt == 2)
+      break;
+    collect_here(s, h, attempt == 1);
+  }
+  vm_trap_raise(VM_TRAP_HEAP_EXHAUSTED);
+}

@@ -1,0 +1,28 @@
+/* vm/gc_policy.h — allocation by Wasm code and when it collects
+ * (docs/gc.md "Collections inside Wasm").
+ *
+ * Every GC allocation made by generated code (the allocation builtins:
+ * array.new*, struct.new*, and the init routine's) goes through
+ * vm_gc_alloc: it finds the store's heap (made on first use with the
+ * engine's limit), runs a collection when the policy says so, allocates,
+ * and when the heap's limit stops the allocation collects — counting with
+ * the frames scanned, then tracing — and tries again; if the object still
+ * cannot be had it traps with VM_TRAP_HEAP_EXHAUSTED.  A collection inside
+ * Wasm scans the stack from its own frame up to the outermost entry of the
+ * store on this thread (vm_store_enter recorded it), conservatively.
+ */
+#ifndef KILN_VM_GC_POLICY_H
+#define KILN_VM_GC_POLICY_H
+
+#include "gc/gc.h"
+
+/* Allocates alloc(h, arg) in the heap of vmctx's store (see above); never
+ * returns GC_NULL (it traps instead).  Called only from builtins that
+ * generated code calls, on the thread running the store's code. */
+gc_ref vm_gc_alloc(void *vmctx, gc_ref (*alloc)(gc_heap *h, void *arg), void *arg);
+
+/* A collection now from inside Wasm code of vmctx's store (the frames
+ * scanned); full: also the backup tracer.  Returns the number freed. */
+size_t vm_gc_collect_in_wasm(void *vmctx, bool full);
+
+#endif
