@@ -103,6 +103,7 @@ struct gc_heap {
   uint64_t live_finalizable;
 
   uint64_t live_objects, live_bytes, allocations, frees;
+  uint64_t collections, traces, traced_frees;
 };
 
 /* ---- kinds -------------------------------------------------------------- */
@@ -737,6 +738,7 @@ static size_t reclaim_zct(gc_heap *h) {
 size_t gc_reclaim_frames(gc_heap *h, const void *lo, const void *hi) {
   if (!h->base || !h->zct_len)
     return 0;
+  h->collections++;
   ref_list pins = {0};
   scan_range(h, lo, hi, GC_F_PIN, &pins);
   size_t freed = pins.failed ? 0 : reclaim_zct(h);
@@ -819,9 +821,12 @@ size_t gc_collect_full(gc_heap *h, gc_enumerate_fn *roots, void *ud, const void 
       trace(h, o, mark_child, &m);
   }
   size_t freed = 0;
+  h->collections++;
+  h->traces++;
   if (!marked.failed) {
     each_object(h, drop_survivor_refs, NULL);
     each_object(h, sweep_one, &freed);
+    h->traced_frees += freed;
     /* freed objects leave the ZCT */
     size_t k = 0;
     for (size_t i = 0; i < h->zct_len; i++)
@@ -860,6 +865,9 @@ void gc_get_stats(const gc_heap *h, gc_stats *out) {
       .committed_bytes = h->committed,
       .reserved_bytes = h->reserved,
       .limit_bytes = h->limit,
+      .collections = h->collections,
+      .traces = h->traces,
+      .traced_frees = h->traced_frees,
   };
 }
 

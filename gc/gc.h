@@ -240,6 +240,10 @@ typedef struct gc_stats {
   uint64_t committed_bytes; /* readable/writable part of the region */
   uint64_t reserved_bytes;  /* the whole region (0 before the first alloc) */
   uint64_t limit_bytes;
+  uint64_t collections;      /* gc_reclaim_frames and gc_collect_full calls */
+  uint64_t traces;           /* gc_collect_full calls */
+  uint64_t traced_frees;     /* objects the tracer freed (counting could not:
+                                cycles, or a count that was never dropped) */
 } gc_stats;
 
 void gc_get_stats(const gc_heap *h, gc_stats *out);

@@ -512,6 +512,11 @@ typedef struct kiln_gc_stats_t {
   uint64_t frees;
   uint64_t pending_finalizers; /* queued, not yet run */
   uint64_t committed_bytes;
+  uint64_t collections;        /* inside Wasm or kiln_store_gc_collect */
+  uint64_t traces;             /* of which the backup tracer ran */
+  uint64_t traced_frees;       /* objects only the tracer freed: cycles, or
+                                  a count never dropped (in an acyclic
+                                  program, a missing decrement) */
 } kiln_gc_stats_t;
 
 WASM_API_EXTERN void kiln_store_gc_stats(const wasm_store_t *store, kiln_gc_stats_t *out);

@@ -127,6 +127,9 @@ void kiln_store_gc_stats(const wasm_store_t *s, kiln_gc_stats_t *out) {
   out->frees = st.frees;
   out->pending_finalizers = st.pending_finalizers;
   out->committed_bytes = st.committed_bytes;
+  out->collections = st.collections;
+  out->traces = st.traces;
+  out->traced_frees = st.traced_frees;
 }
 
 size_t kiln_store_gc_collect(wasm_store_t *s) {
