@@ -203,11 +203,48 @@ static void test_stress_loop(void **state) {
   }
 }
 
+/* An element segment of 1,000 array.new_default expressions and globals
+ * holding arrays, evaluated by the init routine in stress mode (a full
+ * collection at every one of its allocations) under a heap limit: every
+ * array survives, held by the segment or a global, the table filled from
+ * the segment holds them, and the counts are exact. */
+static void test_init_collections(void **state) {
+  (void)state;
+  char *wat = malloc(100000);
+  assert_non_null(wat);
+  int n = sprintf(wat,
+                  "(module (type $a (array (mut i32)))\n"
+                  "  (table $t 1000 (ref null $a))\n"
+                  "  (global $g0 (ref null $a) (array.new_default $a (i32.const 7)))\n"
+                  "  (global $g1 (mut (ref null $a)) (array.new_default $a (i32.const 9)))\n"
+                  "  (elem $e (ref null $a)");
+  for (int i = 0; i < 1000; i++)
+    n += sprintf(wat + n, " (item (array.new_default $a (i32.const %d)))", 1 + i % 50);
+  sprintf(wat + n, ")\n"
+                   "  (func (export \"fill\") (param i32) (result i32)\n"
+                   "    (table.init $t $e (i32.const 0) (i32.const 0) (i32.const 1000))\n"
+                   "    (ref.is_null (table.get $t (local.get 0)))))");
+  world w;
+  open_world(&w, wat, 4 << 20, true);
+  free(wat);
+  kiln_gc_stats_t st = gc_stats(&w);
+  assert_int_equal(st.live_objects, 1002);
+  assert_true(st.collections >= 1000); /* inside the init routine */
+  verify(&w);
+  int32_t is_null = 1;
+  assert_int_equal(call_i32(&w, 0, 999, &is_null), -1);
+  assert_int_equal(is_null, 0);
+  verify(&w);
+  assert_int_equal(gc_stats(&w).live_objects, 1002);
+  close_world(&w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bounded_loop),
       cmocka_unit_test(test_exhausted),
       cmocka_unit_test(test_stress_loop),
+      cmocka_unit_test(test_init_collections),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
