@@ -12,8 +12,9 @@
  * whether a rejection is a decoding or a validation error.
  *
  * Every command is counted as passed, failed or skipped with a reason.
- * Commands that need a feature Kiln does not run yet (SIMD values, GC
- * references, exception handling) are skipped, never failed.  Text modules
+ * Commands that need a feature Kiln does not run yet (SIMD values,
+ * exception handling) or a value JSON cannot write are skipped, never
+ * failed.  Text modules
  * (a JSON script's .wat files, a .wast script's module forms) go through
  * Kiln's own parser (kiln_wat2wasm); one the parser rejects counts as a
  * malformed module.
@@ -23,9 +24,10 @@
  * externref box (kiln_externref_new) whose data encodes N, made once per
  * script and reused, so the same N is the same reference; an `externref`
  * result with a value matches a box whose data encodes that N, one without
- * a value any non-null externref.  `hostref` values belong to the any
- * hierarchy (ref.host, converted with any.convert_extern) and are skipped
- * with the GC references.
+ * a value any non-null externref.  `hostref` N (ref.host N) is the same
+ * box seen as an anyref (any.convert_extern keeps the reference), as an
+ * argument and as a result.  GC results (ref.struct, ref.array, ref.i31,
+ * ref.eq, ref.any) are told apart with kiln_ref_kind.
  *
  * Nothing in a script can crash the runner: every JSON field is read through
  * cli/json.h, which treats a missing or mistyped field as absent, and every
@@ -49,7 +51,7 @@
 
 /* Skip reasons: one string per category, so the summary groups them. */
 #define SKIP_SIMD "SIMD: v128 values are not supported"
-#define SKIP_GC "GC: GC reference values are not supported"
+#define SKIP_GC "GC: non-null values of this reference type have no JSON form"
 #define SKIP_EH "exception handling is not supported"
 #define SKIP_CONVERTER "converter could not express the command (wast2json 'skip')"
 #define SKIP_FUNCREF_ARG "non-null funcref arguments cannot be written in JSON"
@@ -197,6 +199,7 @@ static ref_hier json_ref_hier(const char *type) {
       {"eqref", H_ANY},        {"i31ref", H_ANY},
       {"structref", H_ANY},    {"arrayref", H_ANY},
       {"exnref", H_EXN},       {"nullexnref", H_EXN},
+      {"hostref", H_ANY},
   };
   if (!type) return H_NONE;
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -218,13 +221,14 @@ static const char *value_skip_reason(const char *type, const char *value) {
   if (!type) return NULL;
   if (json_is_typed_null(type, value)) return NULL;
   if (strcmp(type, "v128") == 0) return SKIP_SIMD;
-  if (strcmp(type, "hostref") == 0) return SKIP_GC;
-  if (strcmp(type, "exnref") == 0 || strcmp(type, "nullexnref") == 0)
+  if (strcmp(type, "exnref") == 0 || strcmp(type, "nullexnref") == 0 ||
+      strcmp(type, "ref.exn") == 0)
     return SKIP_EH;
+  /* non-null values of these types have no JSON form (results are
+   * ref.struct ... instead) */
   if (strcmp(type, "anyref") == 0 || strcmp(type, "nullref") == 0 ||
       strcmp(type, "eqref") == 0 || strcmp(type, "i31ref") == 0 ||
-      strcmp(type, "structref") == 0 || strcmp(type, "arrayref") == 0 ||
-      strncmp(type, "ref.", 4) == 0)
+      strcmp(type, "structref") == 0 || strcmp(type, "arrayref") == 0)
     return SKIP_GC;
   return NULL;
 }
@@ -322,9 +326,9 @@ static bool parse_arg(wast_script *s, const cJSON *j, wasm_val_t *out,
     out->of.ref = NULL;
     return true;
   }
-  if (strcmp(type, "externref") == 0) {
+  if (strcmp(type, "externref") == 0 || strcmp(type, "hostref") == 0) {
     if (!parse_bits(value, 64, &bits)) goto bad_value;
-    out->kind = WASM_EXTERNREF;
+    out->kind = type[0] == 'e' ? WASM_EXTERNREF : KILN_REF;
     out->of.ref = hostref(s, bits);
     if (!out->of.ref) {
       snprintf(err, errlen, "out of memory for an externref");
@@ -373,9 +377,12 @@ static void format_val(const wasm_val_t *v, char *buf, size_t size) {
     snprintf(buf, size, "f64:0x%016" PRIx64 " (%.17g)", b, v->of.f64);
     break;
   }
-  default:
+  default: {
+    static const char *const what[] = {"null", "func", "host", "i31", "struct", "array"};
+    kiln_refkind_t k = kiln_ref_kind(v->of.ref);
     snprintf(buf, size, "%s:%s", kind_name(v->kind),
-             v->of.ref ? "non-null" : "null");
+             k < sizeof what / sizeof what[0] ? what[k] : "non-null");
+  }
   }
 }
 
@@ -493,6 +500,23 @@ static bool match_one(const cJSON *e, const wasm_val_t *got, ref_hier hier) {
     if (!value) return true;
     return parse_bits(value, 64, &bits) &&
            kiln_externref_data(got->of.ref) == hostref_data(bits);
+  }
+  /* GC results: a reference of the any hierarchy of the named kind (ref.eq:
+   * i31, struct or array; ref.any: any), or the box of host reference N
+   * seen as an anyref */
+  if (strncmp(type, "ref.", 4) == 0 || strcmp(type, "hostref") == 0) {
+    if (got->kind != KILN_REF || hier != H_ANY || !got->of.ref) return false;
+    kiln_refkind_t k = kiln_ref_kind(got->of.ref);
+    if (strcmp(type, "hostref") == 0)
+      return parse_bits(value, 64, &bits) &&
+             kiln_externref_data(got->of.ref) == hostref_data(bits);
+    if (strcmp(type, "ref.any") == 0) return true;
+    if (strcmp(type, "ref.eq") == 0)
+      return k == KILN_REFKIND_I31 || k == KILN_REFKIND_STRUCT ||
+             k == KILN_REFKIND_ARRAY;
+    if (strcmp(type, "ref.i31") == 0) return k == KILN_REFKIND_I31;
+    if (strcmp(type, "ref.struct") == 0) return k == KILN_REFKIND_STRUCT;
+    if (strcmp(type, "ref.array") == 0) return k == KILN_REFKIND_ARRAY;
   }
   return false;
 }

@@ -17,6 +17,7 @@
 
 #include <assert.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,9 @@ struct gc_heap {
   uint64_t live_objects, live_bytes, allocations, frees;
   uint64_t collections, traces, traced_frees;
 };
+
+_Static_assert(offsetof(struct gc_heap, base) == GC_HEAP_BASE_OFFSET,
+               "generated code finds the region base at GC_HEAP_BASE_OFFSET");
 
 /* ---- kinds -------------------------------------------------------------- */
 
@@ -486,7 +490,8 @@ static bool layout_add(gc_heap *h, uint32_t type_id, const gc_struct_layout *l) 
   uint32_t *offs = malloc((l->nrefs ? l->nrefs : 1) * sizeof *offs);
   if (!offs)
     return false;
-  memcpy(offs, l->ref_offsets, l->nrefs * sizeof *offs);
+  if (l->nrefs)
+    memcpy(offs, l->ref_offsets, l->nrefs * sizeof *offs);
   size_t k = layout_slot(type_id, h->layouts_cap);
   while (h->layouts[k].used)
     k = (k + 1) & (h->layouts_cap - 1);

@@ -85,6 +85,11 @@ const char *gc_status_message(gc_status s);
 
 /* ---- the heap ----------------------------------------------------------- */
 
+/* Where the region's base address sits in a gc_heap (the struct is opaque
+ * otherwise): generated code loads it from the store's heap cell to reach
+ * objects (jit/emit_gc.c). */
+#define GC_HEAP_BASE_OFFSET 0u
+
 /* The largest heap: offsets are 32 bits.  The first 64 KiB of the region are
  * never used (offset 0 is null), so at most GC_HEAP_MAX - 64 KiB holds
  * objects. */
@@ -144,9 +149,9 @@ uint32_t gc_array_len(const gc_heap *h, gc_ref r);
  * header, each at the next multiple of its size (i8 1, i16 2, i32 / f32 /
  * GC reference 4, i64 / f64 / funcref pointer 8, v128 16); size is the end
  * of the last field.  ref_offsets lists the offsets (from the header) of
- * the GC-reference fields, which the struct counts.  Whoever allocates
- * keeps the layout alive as long as the heap (compiled code's read-only
- * data, or the VM's): the heap remembers it per type id. */
+ * the GC-reference fields, which the struct counts.  The heap keeps a copy
+ * of each type's layout (by type id), made at the type's first allocation:
+ * the caller's may go away. */
 typedef struct gc_struct_layout {
   uint32_t size;          /* bytes, header included */
   uint32_t nrefs;

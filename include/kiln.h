@@ -396,6 +396,11 @@ typedef enum kiln_trap_code {
   KILN_TRAP_UNINIT_ELEM,      /* "uninitialized element" */
   KILN_TRAP_NULL_REF,         /* "null reference" */
   KILN_TRAP_HEAP_EXHAUSTED,   /* a GC allocation failed: heap limit or memory */
+  KILN_TRAP_NULL_STRUCT,      /* "null structure reference" */
+  KILN_TRAP_NULL_ARRAY,       /* "null array reference" */
+  KILN_TRAP_NULL_I31,         /* "null i31 reference" */
+  KILN_TRAP_ARRAY_OOB,        /* "out of bounds array access" */
+  KILN_TRAP_CAST,             /* "cast failure" */
   KILN_TRAP_LINK = 100,       /* wasm_instance_new: an import is missing or
                                  of the wrong type */
   KILN_TRAP_RESOURCE,         /* out of memory, the compiler unavailable or
@@ -547,6 +552,41 @@ WASM_API_EXTERN void kiln_config_set_gc_stress(wasm_config_t *, bool on);
  * store and compares it with the stored count.  Returns the number of
  * problems (0: consistent) and describes the first in err (if n > 0). */
 WASM_API_EXTERN size_t kiln_store_gc_verify(wasm_store_t *store, char *err, size_t n);
+
+/* ------------------------------------------------------------------------
+ * GC references (the GC proposal)
+ *
+ * A non-null reference of the any hierarchy handed out by Kiln (a call
+ * result, wasm_global_get, wasm_table_get, a host function's argument) is
+ * a wasm_ref_t, of kind KILN_REF in a wasm_val_t (WASM_EXTERNREF for an
+ * externalized one: extern.convert_any and any.convert_extern keep the
+ * reference); these tell what it refers to.  An externref box
+ * (kiln_externref_new) passed where an anyref is expected is an any, but
+ * not an eq.  Handles on structs and arrays keep them alive, as on boxes.
+ * ---------------------------------------------------------------------- */
+typedef uint8_t kiln_refkind_t;
+enum kiln_refkind_enum {
+  KILN_REFKIND_NULL = 0, /* NULL */
+  KILN_REFKIND_FUNC,     /* a function (wasm_ref_as_func) */
+  KILN_REFKIND_HOST,     /* an externref box (kiln_externref_new) */
+  KILN_REFKIND_I31,
+  KILN_REFKIND_STRUCT,
+  KILN_REFKIND_ARRAY,
+};
+
+WASM_API_EXTERN kiln_refkind_t kiln_ref_kind(const wasm_ref_t *ref);
+
+/* A new i31 reference to the low 31 bits of value (no GC allocation).
+ * NULL when out of memory. */
+WASM_API_EXTERN own wasm_ref_t *kiln_ref_i31_new(wasm_store_t *store, uint32_t value);
+
+/* The value of an i31 reference, zero-extended (as i31.get_u), into *out;
+ * false (and *out untouched) for anything else. */
+WASM_API_EXTERN bool kiln_ref_i31_get(const wasm_ref_t *ref, uint32_t *out);
+
+/* The type id of a struct or array (the canonical id that
+ * kiln_heaptype_t.type_id names); KILN_NO_TYPE for anything else. */
+WASM_API_EXTERN uint32_t kiln_ref_type_id(const wasm_ref_t *ref);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -164,6 +164,9 @@ typedef struct jit_func {
   LLVMValueRef *mem_recs;   /* per memory: its vm_memory pointer, loaded once
                                in the entry block (it never changes for an
                                instance); NULL until first used */
+  LLVMValueRef gc_scratch;  /* an alloca of the entry block where values for
+                               the GC builtins are laid out (emit_gc.c) */
+  uint32_t gc_scratch_size; /* its bytes (0: none yet) */
 } jit_func;
 
 /* Operand stack. */
@@ -200,6 +203,10 @@ void jit_memory_init(jit_func *f, uint32_t seg, uint32_t mem, LLVMValueRef d,
                      LLVMValueRef s, LLVMValueRef n);
 /* data.drop. */
 void jit_data_drop(jit_func *f, uint32_t seg);
+/* An i1: whether reference v (of the hierarchy of rt) is a value of
+ * reference type rt (module form; nullable: null passes).  ref.test,
+ * ref.cast, br_on_cast and br_on_cast_fail (emit_gc.c). */
+LLVMValueRef jit_ref_test(jit_func *f, LLVMValueRef v, fe_valtype rt);
 /* Lowers constant expression e at the current position; returns its value. */
 LLVMValueRef jit_emit_expr(jit_func *f, fe_span e);
 

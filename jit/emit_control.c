@@ -321,6 +321,21 @@ static void do_br_on_non_null(jit_func *f, uint32_t depth) {
   (void)jit_pop(f);
 }
 
+/* br_on_cast / br_on_cast_fail: the reference stays on the stack either
+ * way; it branches when it is (br_on_cast) or is not (br_on_cast_fail) a
+ * value of the target type.  Immediates: flags (bit 0: the source is
+ * nullable, bit 1: the target is), the label, the source and target heap
+ * types. */
+static void do_br_on_cast(jit_func *f, bool on_fail) {
+  uint32_t ntypes = f->jm->m->ntypes;
+  uint8_t flags = fe_read_u8(&f->r);
+  uint32_t depth = fe_read_u32(&f->r);
+  (void)fe_read_heaptype(&f->r, ntypes, (flags & 1) != 0);
+  fe_valtype target = fe_read_heaptype(&f->r, ntypes, (flags & 2) != 0);
+  LLVMValueRef ok = jit_ref_test(f, jit_top(f), target);
+  branch_if(f, on_fail ? LLVMBuildNot(f->b, ok, "") : ok, label(f, depth));
+}
+
 /* br_table: a switch to one intermediate block per distinct target, so
  * that each phi gets exactly one edge from each predecessor. */
 static void do_br_table(jit_func *f) {
@@ -806,6 +821,10 @@ static void emit_body(jit_func *f) {
       break;
     case FE_OP_BR_ON_NON_NULL:
       do_br_on_non_null(f, fe_read_u32(&f->r));
+      break;
+    case FE_OP_BR_ON_CAST:
+    case FE_OP_BR_ON_CAST_FAIL:
+      do_br_on_cast(f, op == FE_OP_BR_ON_CAST_FAIL);
       break;
     case FE_OP_RETURN:
       do_br(f, f->nctrls - 1);

@@ -32,6 +32,29 @@ uint32_t vm_builtin_func_subtype(void *vmctx, uint32_t sub, uint32_t super);
 uint32_t vm_builtin_array_new_default(void *vmctx, uint32_t type_id, uint32_t elem_size,
                                       uint32_t elem_refs, uint32_t length);
 
+/* The GC proposal's builtins (vmctx.h documents each).  They trap like
+ * the instructions they implement. */
+struct gc_struct_layout;
+uint32_t vm_builtin_struct_new(void *vmctx, uint32_t type_id,
+                               const struct gc_struct_layout *layout, const void *fields);
+uint32_t vm_builtin_array_new(void *vmctx, uint32_t type_id, uint32_t elem_size,
+                              uint32_t elem_refs, uint32_t length, const void *value);
+uint32_t vm_builtin_array_new_fixed(void *vmctx, uint32_t type_id, uint32_t elem_size,
+                                    uint32_t elem_refs, uint32_t n, const void *values);
+uint32_t vm_builtin_array_new_data(void *vmctx, uint32_t type_id, uint32_t elem_size,
+                                   const vm_data *seg, uint32_t offset, uint32_t length);
+uint32_t vm_builtin_array_new_elem(void *vmctx, uint32_t type_id, uint32_t elem,
+                                   uint32_t offset, uint32_t length);
+void vm_builtin_array_fill(void *vmctx, uint32_t array, uint32_t i, const void *value, uint32_t n,
+                           uint32_t elem_size, uint32_t elem_refs);
+void vm_builtin_array_copy(void *vmctx, uint32_t dst, uint32_t d, uint32_t src, uint32_t s,
+                           uint32_t n, uint32_t elem_size, uint32_t elem_refs);
+void vm_builtin_array_init_data(void *vmctx, uint32_t array, uint32_t d, const vm_data *seg,
+                                uint32_t s, uint32_t n, uint32_t elem_size);
+void vm_builtin_array_init_elem(void *vmctx, uint32_t array, uint32_t d, uint32_t elem,
+                                uint32_t s, uint32_t n);
+void vm_builtin_gc_write(void *vmctx, uint32_t *slot, uint32_t ref);
+
 /* VM_BI_MEMORY_GROW: memory.grow on memory `mem` of vmctx's instance: the
  * old size in pages, or -1. */
 int64_t vm_builtin_memory_grow(void *vmctx, uint32_t mem, uint64_t delta);

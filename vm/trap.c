@@ -88,6 +88,11 @@ static const char *const trap_messages[VM_TRAP_COUNT_] = {
     [VM_TRAP_UNINIT_ELEM] = "uninitialized element",
     [VM_TRAP_NULL_REF] = "null reference",
     [VM_TRAP_HEAP_EXHAUSTED] = "out of memory: GC heap exhausted",
+    [VM_TRAP_NULL_STRUCT] = "null structure reference",
+    [VM_TRAP_NULL_ARRAY] = "null array reference",
+    [VM_TRAP_NULL_I31] = "null i31 reference",
+    [VM_TRAP_ARRAY_OOB] = "out of bounds array access",
+    [VM_TRAP_CAST] = "cast failure",
 };
 
 const char *vm_trap_message(vm_trap_code code) {

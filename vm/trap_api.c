@@ -29,7 +29,8 @@ _Static_assert((int)KILN_TRAP_UNREACHABLE == (int)VM_TRAP_UNREACHABLE &&
                    (int)KILN_TRAP_INT_DIV_ZERO == (int)VM_TRAP_INT_DIV_ZERO &&
                    (int)KILN_TRAP_NULL_REF == (int)VM_TRAP_NULL_REF &&
                    (int)KILN_TRAP_HEAP_EXHAUSTED == (int)VM_TRAP_HEAP_EXHAUSTED &&
-                   (int)KILN_TRAP_HEAP_EXHAUSTED + 1 == (int)VM_TRAP_COUNT_,
+                   (int)KILN_TRAP_CAST == (int)VM_TRAP_CAST &&
+                   (int)KILN_TRAP_CAST + 1 == (int)VM_TRAP_COUNT_,
                "kiln_trap_code_t mirrors vm_trap_code");
 
 static _Thread_local wasm_trap_t *vm_pending_host_trap;

@@ -9,8 +9,10 @@
  * it (gc_root_add), so the object stays alive while the embedder holds the
  * handle; wasm_ref_delete drops the root.  In a value slot a GC reference
  * is its 32-bit reference; writing it into a counted slot (table, global)
- * is the caller's business, through the barrier.  Other reference types
- * (any, eq, struct ...) read as null: the GC proposal gives them values.
+ * is the caller's business, through the barrier.  The any hierarchy's
+ * values are VM_REF_GC handles too: structs, arrays, i31 references (no
+ * heap object: nothing to root) and externref boxes seen as anyref
+ * (any.convert_extern is the identity); kiln_ref_kind tells them apart.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +24,20 @@
 
 /* ---- references -------------------------------------------------------- */
 
-wasm_ref_t *vm_ref_gc_handle(wasm_store_t *s, uint32_t r) {
+/* A VM_REF_GC handle on r, not rooted (an i31 reference needs no root, no
+ * object and no heap). */
+static wasm_ref_t *gc_handle(wasm_store_t *s, uint32_t r) {
   wasm_ref_t *h = malloc(sizeof *h);
   if (!h) return NULL;
   h->ext.kind = VM_REF_GC;
   h->ext.store = s;
   h->gc = r;
-  gc_root_add(s->heap, r); /* a heap reference implies the heap exists */
+  return h;
+}
+
+wasm_ref_t *vm_ref_gc_handle(wasm_store_t *s, uint32_t r) {
+  wasm_ref_t *h = gc_handle(s, r);
+  if (h) gc_root_add(s->heap, r); /* a heap reference implies the heap exists */
   return h;
 }
 
@@ -54,6 +63,35 @@ bool wasm_ref_same(const wasm_ref_t *a, const wasm_ref_t *b) {
     return a->ext.kind == b->ext.kind && a->ext.store == b->ext.store &&
            a->gc == b->gc;
   return wasm_extern_same((const wasm_extern_t *)a, (const wasm_extern_t *)b);
+}
+
+/* ---- GC references (kiln.h) --------------------------------------------- */
+
+kiln_refkind_t kiln_ref_kind(const wasm_ref_t *r) {
+  if (!r) return KILN_REFKIND_NULL;
+  if (r->ext.kind != VM_REF_GC) return KILN_REFKIND_FUNC;
+  if (gc_is_i31(r->gc)) return KILN_REFKIND_I31;
+  switch (gc_header_of(r->ext.store->heap, r->gc)->kind) {
+  case GC_KIND_STRUCT: return KILN_REFKIND_STRUCT;
+  case GC_KIND_ARRAY: return KILN_REFKIND_ARRAY;
+  default: return KILN_REFKIND_HOST;
+  }
+}
+
+wasm_ref_t *kiln_ref_i31_new(wasm_store_t *s, uint32_t value) {
+  return s ? gc_handle(s, gc_i31_new(value)) : NULL;
+}
+
+bool kiln_ref_i31_get(const wasm_ref_t *r, uint32_t *out) {
+  if (kiln_ref_kind(r) != KILN_REFKIND_I31) return false;
+  *out = gc_i31_get_u(r->gc);
+  return true;
+}
+
+uint32_t kiln_ref_type_id(const wasm_ref_t *r) {
+  kiln_refkind_t k = kiln_ref_kind(r);
+  if (k != KILN_REFKIND_STRUCT && k != KILN_REFKIND_ARRAY) return KILN_NO_TYPE;
+  return gc_header_of(r->ext.store->heap, r->gc)->type_id;
 }
 
 /* ---- externref boxes (kiln.h) ------------------------------------------- */
@@ -180,6 +218,27 @@ static wasm_valkind_t vm_val_kind(wasm_engine_t *e, fe_valtype vt) {
   }
 }
 
+/* Whether GC reference handle r (of store s, not null) is a value of
+ * reference type vt (canonical form), as ref.test decides: an externref box
+ * is an any (and an extern), not an eq. */
+static bool gc_ref_in_type(wasm_store_t *s, const wasm_ref_t *r, fe_valtype vt) {
+  uint32_t heap = FE_VT_HEAP(vt);
+  if (FE_VT_HTKIND(vt) == FE_HT_ABSTRACT && (heap == FE_HT_EXTERN || heap == FE_HT_ANY))
+    return true;
+  kiln_refkind_t k = kiln_ref_kind(r);
+  if (FE_VT_HTKIND(vt) != FE_HT_ABSTRACT)
+    return (k == KILN_REFKIND_STRUCT || k == KILN_REFKIND_ARRAY) &&
+           fe_typereg_sub(s->engine->types, kiln_ref_type_id(r), heap);
+  switch (heap) {
+  case FE_HT_EQ: return k == KILN_REFKIND_I31 || k == KILN_REFKIND_STRUCT ||
+                        k == KILN_REFKIND_ARRAY;
+  case FE_HT_I31: return k == KILN_REFKIND_I31;
+  case FE_HT_STRUCT: return k == KILN_REFKIND_STRUCT;
+  case FE_HT_ARRAY: return k == KILN_REFKIND_ARRAY;
+  default: return false; /* none, noextern, exn ... */
+  }
+}
+
 bool vm_val_to_slot(wasm_store_t *s, fe_valtype vt, const wasm_val_t *v,
                     void *slot) {
   wasm_engine_t *e = s->engine;
@@ -224,11 +283,11 @@ bool vm_val_to_slot(wasm_store_t *s, fe_valtype vt, const wasm_val_t *v,
     return true;
   }
   if (!r) return FE_VT_NULLABLE(vt);
-  /* GC references: externref boxes of this store, into an extern-hierarchy
-   * type that has values (not noextern) */
+  /* GC references of this store: into extern (whatever they are: an
+   * externalized any is an externref) or a type of the any hierarchy they
+   * are values of; noextern and none have no values */
   if (r->ext.kind != VM_REF_GC || r->ext.store != s) return false;
-  if (FE_VT_HTKIND(vt) != FE_HT_ABSTRACT || FE_VT_HEAP(vt) != FE_HT_EXTERN)
-    return false;
+  if (!gc_ref_in_type(s, r, vt)) return false;
   memcpy(slot, &r->gc, sizeof r->gc);
   return true;
 }
@@ -255,8 +314,8 @@ bool vm_val_from_slot(wasm_store_t *s, fe_valtype vt, const void *slot,
   if (!vm_vt_is_func(s->engine, vt)) {
     uint32_t r;
     memcpy(&r, slot, sizeof r);
-    if (!gc_is_heap_ref(r)) return true; /* null (i31: not yet) */
-    out->of.ref = vm_ref_gc_handle(s, r);
+    if (r == GC_NULL) return true;
+    out->of.ref = gc_is_i31(r) ? gc_handle(s, r) : vm_ref_gc_handle(s, r);
     return out->of.ref != NULL;
   }
   vm_funcref *f;

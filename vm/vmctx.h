@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KILN_VMCTX_ABI 4u
+#define KILN_VMCTX_ABI 5u
 
 /* A function reference (funcref values are pointers to these).  The array
  * entry is a per-type trampoline: array_entry(typed_entry, vmctx, values),
@@ -75,7 +75,9 @@ typedef enum vm_builtin {
   VM_BI_TABLE_SET,     /* void (void *vmctx, uint32_t table, uint64_t i, uint64_t val): GC refs */
   VM_BI_CALL_HOST,     /* void (void *host_ctx, void *values): a host function */
   VM_BI_FUNC_SUBTYPE,  /* uint32_t (void *vmctx, uint32_t sub, uint32_t super):
-                          canonical type ids, 1 if sub <: super */
+                          canonical type ids, 1 if sub <: super (function,
+                          struct and array types: call_indirect's check and
+                          the slow path of ref.test / ref.cast / br_on_cast) */
   /* Stores of GC references (every reference type outside the func
    * hierarchy) into globals and element segments: through the write barrier
    * (gc_write, gc/gc.h).  global.set and the init routine's global and
@@ -87,6 +89,47 @@ typedef enum vm_builtin {
   VM_BI_ARRAY_NEW_DEFAULT, /* uint32_t (void *vmctx, uint32_t type_id, uint32_t elem_size,
                               uint32_t elem_refs, uint32_t length): a new
                               zeroed array (gc_ref) */
+  /* The GC proposal's objects (jit/emit_gc.c; docs/jit.md "GC objects").
+   * Every allocation goes through vm_gc_alloc (vm/gc_policy.h): it may
+   * collect, and traps with VM_TRAP_HEAP_EXHAUSTED.  Values to store come
+   * in memory of the caller's frame (where a collection's frame scan sees
+   * them), laid out as in the object: elem_size bytes per element, struct
+   * fields at their offsets.  elem_size is 1, 2, 4, 8 or 16; elem_refs: the
+   * elements are counted GC references (4 bytes), stored through the
+   * barrier; funcref elements are 8-byte vm_funcref pointers.  A null array
+   * traps with VM_TRAP_NULL_ARRAY, a range outside it with
+   * VM_TRAP_ARRAY_OOB (after the null checks, before anything is written). */
+  VM_BI_STRUCT_NEW,        /* uint32_t (void *vmctx, uint32_t type_id,
+                              const gc_struct_layout *layout, const void *fields):
+                              fields NULL (struct.new_default) or layout->size
+                              bytes holding the fields at their offsets (the
+                              first 16, the header's, unused) */
+  VM_BI_ARRAY_NEW,         /* uint32_t (void *vmctx, uint32_t type_id, uint32_t elem_size,
+                              uint32_t elem_refs, uint32_t length, const void *value):
+                              every element `value` */
+  VM_BI_ARRAY_NEW_FIXED,   /* uint32_t (void *vmctx, uint32_t type_id, uint32_t elem_size,
+                              uint32_t elem_refs, uint32_t n, const void *values):
+                              the n elements at values */
+  VM_BI_ARRAY_NEW_DATA,    /* uint32_t (void *vmctx, uint32_t type_id, uint32_t elem_size,
+                              const vm_data *seg, uint32_t offset, uint32_t length):
+                              a numeric array from a data segment's bytes
+                              (VM_TRAP_MEMORY_OOB past its end) */
+  VM_BI_ARRAY_NEW_ELEM,    /* uint32_t (void *vmctx, uint32_t type_id, uint32_t elem,
+                              uint32_t offset, uint32_t length): an array of
+                              references from element segment elem
+                              (VM_TRAP_TABLE_OOB past its end) */
+  VM_BI_ARRAY_FILL,        /* void (void *vmctx, uint32_t array, uint32_t i, const void *value,
+                              uint32_t n, uint32_t elem_size, uint32_t elem_refs) */
+  VM_BI_ARRAY_COPY,        /* void (void *vmctx, uint32_t dst, uint32_t d, uint32_t src,
+                              uint32_t s, uint32_t n, uint32_t elem_size, uint32_t elem_refs):
+                              as memmove, also within one array */
+  VM_BI_ARRAY_INIT_DATA,   /* void (void *vmctx, uint32_t array, uint32_t d, const vm_data *seg,
+                              uint32_t s, uint32_t n, uint32_t elem_size) */
+  VM_BI_ARRAY_INIT_ELEM,   /* void (void *vmctx, uint32_t array, uint32_t d, uint32_t elem,
+                              uint32_t s, uint32_t n) */
+  VM_BI_GC_WRITE,          /* void (void *vmctx, uint32_t *slot, uint32_t ref): a GC
+                              reference into a struct field or array element
+                              (struct.set, array.set): the write barrier */
   VM_BI_COUNT_
 } vm_builtin;
 
@@ -141,6 +184,11 @@ typedef enum vm_trap_code {
   VM_TRAP_UNINIT_ELEM,
   VM_TRAP_NULL_REF,
   VM_TRAP_HEAP_EXHAUSTED,  /* a GC allocation failed (heap limit, memory) */
+  VM_TRAP_NULL_STRUCT,     /* struct.get/set on null */
+  VM_TRAP_NULL_ARRAY,      /* array instructions on null */
+  VM_TRAP_NULL_I31,        /* i31.get_s/u on null */
+  VM_TRAP_ARRAY_OOB,       /* an array index or range past the length */
+  VM_TRAP_CAST,            /* ref.cast of a value not of the type */
   VM_TRAP_COUNT_
 } vm_trap_code;
 

@@ -17,50 +17,7 @@
 #include "kiln.h"
 #include "wasm.h"
 
-typedef struct world {
-  wasm_engine_t *engine;
-  wasm_store_t *store;
-  wasm_module_t *module;
-  wasm_instance_t *instance;
-  wasm_extern_vec_t exports;
-} world;
-
-/* A world for module text `wat` on an engine with the given heap limit
- * (bytes; 0: none) and stress mode. */
-static void open_world(world *w, const char *wat, uint64_t limit, bool stress) {
-  wasm_config_t *cfg = wasm_config_new();
-  assert_non_null(cfg);
-  kiln_config_set_gc_heap_limit(cfg, limit);
-  kiln_config_set_gc_stress(cfg, stress);
-  w->engine = wasm_engine_new_with_config(cfg);
-  assert_non_null(w->engine);
-  w->store = wasm_store_new(w->engine);
-  wasm_byte_vec_t bin;
-  kiln_text_error_t err;
-  if (!kiln_wat2wasm(wat, strlen(wat), &bin, &err))
-    fail_msg("wat: %s", err.message);
-  w->module = wasm_module_new(w->store, &bin);
-  wasm_byte_vec_delete(&bin);
-  assert_non_null(w->module);
-  wasm_extern_vec_t none = WASM_EMPTY_VEC;
-  wasm_trap_t *trap = NULL;
-  w->instance = wasm_instance_new(w->store, w->module, &none, &trap);
-  if (!w->instance) {
-    wasm_message_t msg = {0};
-    if (trap)
-      wasm_trap_message(trap, &msg);
-    fail_msg("instantiation failed: %.*s", (int)msg.size, msg.data);
-  }
-  wasm_instance_exports(w->instance, &w->exports);
-}
-
-static void close_world(world *w) {
-  wasm_extern_vec_delete(&w->exports);
-  wasm_instance_delete(w->instance);
-  wasm_module_delete(w->module);
-  wasm_store_delete(w->store);
-  wasm_engine_delete(w->engine);
-}
+#include "gc_world.h"
 
 /* Calls export k with one i32 argument; returns the trap code (-1: none)
  * and the i32 result in *out (if the function has one). */
@@ -80,12 +37,6 @@ static int call_i32(world *w, size_t k, int32_t arg, int32_t *out) {
   return -1;
 }
 
-static void verify(world *w) {
-  char err[256];
-  size_t n = kiln_store_gc_verify(w->store, err, sizeof err);
-  if (n)
-    fail_msg("heap verifier: %zu problems, first: %s", n, err);
-}
 
 static kiln_gc_stats_t gc_stats(world *w) {
   kiln_gc_stats_t st;
@@ -106,7 +57,7 @@ static const char churn_wat[] =
 static void test_bounded_loop(void **state) {
   (void)state;
   world w;
-  open_world(&w, churn_wat, 1 << 20, false);
+  open_world(&w, churn_wat, (world_opts){1 << 20, false, 0});
   assert_int_equal(call_i32(&w, 0, 1000000, NULL), -1);
   kiln_gc_stats_t st = gc_stats(&w);
   assert_true(st.allocations >= 1000000);
@@ -131,7 +82,7 @@ static void test_exhausted(void **state) {
       "      (global.set $keep (array.new_default $a (i32.const 100000)))\n"
       "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))";
   world w;
-  open_world(&w, wat, 1 << 20, false);
+  open_world(&w, wat, (world_opts){1 << 20, false, 0});
   assert_int_equal(call_i32(&w, 0, 3, NULL), KILN_TRAP_HEAP_EXHAUSTED);
   verify(&w);
   close_world(&w);
@@ -225,7 +176,7 @@ static void test_init_collections(void **state) {
                    "    (table.init $t $e (i32.const 0) (i32.const 0) (i32.const 1000))\n"
                    "    (ref.is_null (table.get $t (local.get 0)))))");
   world w;
-  open_world(&w, wat, 4 << 20, true);
+  open_world(&w, wat, (world_opts){4 << 20, true, 0});
   free(wat);
   kiln_gc_stats_t st = gc_stats(&w);
   assert_int_equal(st.live_objects, 1002);

@@ -266,6 +266,11 @@ static void test_messages(void **state) {
       {VM_TRAP_UNINIT_ELEM, "uninitialized element"},
       {VM_TRAP_NULL_REF, "null reference"},
       {VM_TRAP_HEAP_EXHAUSTED, "out of memory: GC heap exhausted"},
+      {VM_TRAP_NULL_STRUCT, "null structure reference"},
+      {VM_TRAP_NULL_ARRAY, "null array reference"},
+      {VM_TRAP_NULL_I31, "null i31 reference"},
+      {VM_TRAP_ARRAY_OOB, "out of bounds array access"},
+      {VM_TRAP_CAST, "cast failure"},
   };
   assert_int_equal(sizeof want / sizeof want[0], VM_TRAP_COUNT_ - 1);
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
