@@ -1539,7 +1539,7 @@ static void run_script(wasm_engine_t *engine, const char *path, bool verbose,
 }
 
 void cli_wast_usage(void) {
-  printf("usage: kiln wast [--verbose] [--pool SLOTS] [--] FILE...\n"
+  printf("usage: kiln wast [--verbose] [--pool SLOTS] [--gc-stress] [--] FILE...\n"
          "\n"
          "Runs WebAssembly spec test scripts: WAST scripts (FILE.wast, any\n"
          "name not ending in .json) or wast2json command lists (FILE.json,\n"
@@ -1558,6 +1558,9 @@ void cli_wast_usage(void) {
          "             slots (4 memories and 4 tables each; docs/api.md) and\n"
          "             print its statistics: \"pool: N slots, warm N, cold N,\n"
          "             fallbacks N\"\n"
+         "  --gc-stress  collect at every GC allocation of Wasm code (frames\n"
+         "             scanned, cycles traced: docs/gc.md), to catch a\n"
+         "             reference the collector misses\n"
          "\n"
          "Exit status: 0 no command failed, 1 a command failed or a file\n"
          "could not be read or parsed, 2 usage error.\n",
@@ -1576,7 +1579,7 @@ static bool parse_slots(const char *s, uint32_t *out) {
 }
 
 int cli_wast(int argc, char **argv) {
-  bool verbose = false;
+  bool verbose = false, gc_stress = false;
   uint32_t pool_slots = 0;
   int first = 1;
   for (; first < argc; first++) {
@@ -1588,6 +1591,8 @@ int cli_wast(int argc, char **argv) {
     }
     if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
       verbose = true;
+    } else if (strcmp(arg, "--gc-stress") == 0) {
+      gc_stress = true;
     } else if (strcmp(arg, "--pool") == 0) {
       if (first + 1 >= argc || !parse_slots(argv[first + 1], &pool_slots))
         return cli_usage_error("wast: --pool needs a number of slots (1..100000)");
@@ -1608,6 +1613,8 @@ int cli_wast(int argc, char **argv) {
                                 .tables_per_instance = 4};
     kiln_config_set_pooling(config, &pc);
   }
+  if (config)
+    kiln_config_set_gc_stress(config, gc_stress);
   wasm_engine_t *engine = config ? wasm_engine_new_with_config(config) : NULL;
   if (!engine) {
     fprintf(stderr, "kiln: cannot create an engine: %s\n",

@@ -46,13 +46,13 @@ def json_path(suite, wast):
 POOL_RE = re.compile(r"^pool: (\d+) slots, warm (\d+), cold (\d+), fallbacks (\d+)$")
 
 
-def run_one(kiln, suite, wast, timeout, text, pool=0):
+def run_one(kiln, suite, wast, timeout, text, pool=0, gc_stress=False):
     """Returns (wast, result dict)."""
     path = (os.path.join(suite, "wast", wast) if text
             else json_path(suite, wast))
     res = {"failures": {}, "skips": {}, "passed": 0, "failed": 0,
            "skipped": 0, "error": None, "pool": (0, 0, 0)}
-    opts = ["--pool", str(pool)] if pool else []
+    opts = (["--pool", str(pool)] if pool else []) + (["--gc-stress"] if gc_stress else [])
     try:
         p = subprocess.run([kiln, "wast", "--verbose"] + opts + [path],
                            capture_output=True, text=True, timeout=timeout,
@@ -148,6 +148,8 @@ def main():
     ap.add_argument("--pool", type=int, default=0,
                     help="instantiate through a pool of this many slots "
                          "(kiln wast --pool); fails if no instance took a slot")
+    ap.add_argument("--gc-stress", action="store_true",
+                    help="collect at every GC allocation (kiln wast --gc-stress)")
     ap.add_argument("--update", action="store_true",
                     help="rewrite both lists from the current outcome")
     args = ap.parse_args()
@@ -165,7 +167,7 @@ def main():
     results = {}
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
         futs = [pool.submit(run_one, args.kiln, args.suite, w, args.timeout,
-                            args.text, args.pool)
+                            args.text, args.pool, args.gc_stress)
                 for w in scripts]
         for fut in concurrent.futures.as_completed(futs):
             wast, res = fut.result()
