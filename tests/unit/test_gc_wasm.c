@@ -218,6 +218,116 @@ static void test_init_collections(void **state) {
   close_world(&w);
 }
 
+/* Cycles through struct fields, through arrays, and a cycle held by a
+ * table slot: counting keeps them (their counts never reach 0); once
+ * nothing holds them, kiln_store_gc_collect's tracer frees every object,
+ * and the verifier agrees before and after. */
+static void test_cycles(void **state) {
+  (void)state;
+  static const char wat[] =
+      "(module\n"
+      "  (type $s (struct (field (mut (ref null $s))) (field i32)))\n"
+      "  (type $a (array (mut anyref)))\n"
+      "  (table $t 4 anyref)\n"
+      "  (func (export \"structs\") (param i32) (local $x (ref null $s)) (local $y (ref null $s))\n"
+      "    (local.set $x (struct.new $s (ref.null $s) (i32.const 1)))\n"
+      "    (local.set $y (struct.new $s (local.get $x) (i32.const 2)))\n"
+      "    (struct.set $s 0 (local.get $x) (local.get $y)))\n"         /* x <-> y */
+      "  (func (export \"arrays\") (param i32) (local $a (ref null $a)) (local $b (ref null $a))\n"
+      "    (local.set $a (array.new_default $a (i32.const 3)))\n"
+      "    (local.set $b (array.new_default $a (i32.const 100000)))\n" /* a large one */
+      "    (array.set $a (local.get $a) (i32.const 2) (local.get $b))\n"
+      "    (array.set $a (local.get $b) (i32.const 99999) (local.get $a)))\n"
+      "  (func (export \"tabled\") (param i32) (local $x (ref null $s))\n"
+      "    (local.set $x (struct.new $s (ref.null $s) (i32.const 3)))\n"
+      "    (struct.set $s 0 (local.get $x) (local.get $x))\n"
+      "    (table.set $t (i32.const 1) (local.get $x)))\n"
+      "  (func (export \"untable\") (param i32) (table.set $t (i32.const 1) (ref.null any))))";
+  world w;
+  open_world(&w, wat, (world_opts){0, false, 0});
+  for (size_t k = 0; k < 3; k++)
+    assert_int_equal(call_i32(&w, k, 0, NULL), -1);
+  /* the calls returned: counting freed what it could, which is nothing */
+  assert_int_equal(gc_stats(&w).live_objects, 5);
+  verify(&w);
+  assert_int_equal(kiln_store_gc_collect(w.store), 4); /* the table still holds one */
+  verify(&w);
+  assert_int_equal(gc_stats(&w).live_objects, 1);
+  assert_int_equal(call_i32(&w, 3, 0, NULL), -1);
+  assert_int_equal(kiln_store_gc_collect(w.store), 1);
+  kiln_gc_stats_t st = gc_stats(&w);
+  assert_int_equal(st.live_objects, 0);
+  assert_int_equal(st.traced_frees, 5);
+  verify(&w);
+  close_world(&w);
+}
+
+/* A trap in the middle of initialization, after the init routine allocated
+ * arrays into a global and a passive segment and stored host boxes with
+ * finalizers in an imported table: the failed instance stays in the store
+ * with what it holds (verifier), and deleting the store with live
+ * references and finalizers pending frees everything, each finalizer
+ * running exactly once. */
+static int fin_runs[4];
+static void fin(void *data) { (*(int *)data)++; }
+
+static void test_init_trap_and_delete(void **state) {
+  (void)state;
+  static const char wat[] =
+      "(module (type $a (array (mut i32)))\n"
+      "  (import \"h\" \"t\" (table 4 externref))\n"
+      "  (global $g (ref null $a) (array.new_default $a (i32.const 5)))\n"
+      "  (elem $p (ref null $a) (item (array.new_default $a (i32.const 6))))\n"
+      "  (table $own 2 externref)\n"
+      "  (elem (table $own) (i32.const 0) externref (ref.null extern))\n"
+      "  (elem (table $own) (i32.const 5) externref (ref.null extern)))"; /* traps */
+  memset(fin_runs, 0, sizeof fin_runs);
+  wasm_engine_t *e = wasm_engine_new();
+  wasm_store_t *s = wasm_store_new(e);
+  wasm_tabletype_t *tt;
+  {
+    wasm_limits_t lim = {4, 4};
+    tt = wasm_tabletype_new(wasm_valtype_new(WASM_EXTERNREF), &lim);
+  }
+  wasm_ref_t *boxes[4];
+  for (int i = 0; i < 4; i++)
+    boxes[i] = kiln_externref_new(s, &fin_runs[i], fin);
+  wasm_table_t *t = wasm_table_new(s, tt, NULL);
+  wasm_tabletype_delete(tt);
+  assert_non_null(t);
+  for (int i = 0; i < 3; i++) /* box 3 is held by its handle only */
+    assert_true(wasm_table_set(t, (wasm_table_size_t)i, boxes[i]));
+  wasm_byte_vec_t bin;
+  kiln_text_error_t err;
+  assert_true(kiln_wat2wasm(wat, strlen(wat), &bin, &err));
+  wasm_module_t *m = wasm_module_new(s, &bin);
+  wasm_byte_vec_delete(&bin);
+  wasm_extern_t *imp[1] = {wasm_table_as_extern(t)};
+  wasm_extern_vec_t imports = WASM_ARRAY_VEC(imp);
+  wasm_trap_t *trap = NULL;
+  assert_null(wasm_instance_new(s, m, &imports, &trap));
+  assert_non_null(trap);
+  assert_int_equal(kiln_trap_code(trap), KILN_TRAP_TABLE_OOB);
+  wasm_trap_delete(trap);
+  char msg[256];
+  assert_int_equal(kiln_store_gc_verify(s, msg, sizeof msg), 0);
+  kiln_gc_stats_t st;
+  kiln_store_gc_stats(s, &st);
+  assert_int_equal(st.live_objects, 6); /* 4 boxes, the global's and the segment's arrays */
+  /* box 1 released: freed at the next reclamation point, its finalizer
+   * pending until then; then delete everything with the rest live */
+  assert_true(wasm_table_set(t, 1, NULL));
+  wasm_ref_delete(boxes[1]);
+  for (int i = 0; i < 4; i++)
+    if (i != 1)
+      wasm_ref_delete(boxes[i]);
+  wasm_module_delete(m);
+  wasm_store_delete(s);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(fin_runs[i], 1);
+  wasm_engine_delete(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bounded_loop),
@@ -225,6 +335,8 @@ int main(void) {
       cmocka_unit_test(test_exhausted),
       cmocka_unit_test(test_stress_loop),
       cmocka_unit_test(test_init_collections),
+      cmocka_unit_test(test_cycles),
+      cmocka_unit_test(test_init_trap_and_delete),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
