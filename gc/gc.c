@@ -740,15 +740,24 @@ static size_t reclaim_zct(gc_heap *h) {
   return freed;
 }
 
+/* The ZCT reclaimed, keeping what a word of [lo, hi) points into (no
+ * range: nothing is pinned). */
+static size_t reclaim_pinned(gc_heap *h, const void *lo, const void *hi) {
+  if (!h->zct_len)
+    return 0;
+  ref_list pins = {0};
+  if (lo && hi)
+    scan_range(h, lo, hi, GC_F_PIN, &pins);
+  size_t freed = pins.failed ? 0 : reclaim_zct(h);
+  clear_flag(h, &pins, GC_F_PIN);
+  return freed;
+}
+
 size_t gc_reclaim_frames(gc_heap *h, const void *lo, const void *hi) {
   if (!h->base || !h->zct_len)
     return 0;
   h->collections++;
-  ref_list pins = {0};
-  scan_range(h, lo, hi, GC_F_PIN, &pins);
-  size_t freed = pins.failed ? 0 : reclaim_zct(h);
-  clear_flag(h, &pins, GC_F_PIN);
-  return freed;
+  return reclaim_pinned(h, lo, hi);
 }
 
 /* ---- the backup tracing collection ---------------------------------------- */
@@ -812,6 +821,9 @@ size_t gc_collect_full(gc_heap *h, gc_enumerate_fn *roots, void *ud, const void 
                        const void *hi) {
   if (!h->base)
     return 0;
+  /* counting first: what it frees, the tracer need not visit (and
+   * traced_frees counts only what counting could not free) */
+  size_t counted = reclaim_pinned(h, lo, hi);
   ref_list marked = {0};
   mark_ctx m = {h, &marked};
   if (roots)
@@ -841,7 +853,7 @@ size_t gc_collect_full(gc_heap *h, gc_enumerate_fn *roots, void *ud, const void 
   }
   clear_flag(h, &marked, GC_F_MARK);
   /* what the garbage held and only frames hold now: counted reclamation */
-  return freed + gc_reclaim_frames(h, lo, hi);
+  return counted + freed + reclaim_pinned(h, lo, hi);
 }
 
 size_t gc_run_finalizers(gc_heap *h) {

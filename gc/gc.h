@@ -158,6 +158,22 @@ typedef struct gc_struct_layout {
   const uint32_t *ref_offsets;
 } gc_struct_layout;
 
+/* The bytes a field or element of a storage type takes in an object, by
+ * its binary type code (i8 0x78: 1, i16 0x77: 2, i32 0x7f / f32 0x7d: 4,
+ * i64 0x7e / f64 0x7c: 8, v128 0x7b: 16); any other code is a reference:
+ * 8 for a funcref (a vm_funcref pointer), 4 for a GC reference.  The one
+ * rule the compiler (jit/emit_gc.c) and the host API (vm/gc_api.c) share. */
+static inline uint32_t gc_storage_size(uint32_t code, bool funcref) {
+  switch (code) {
+  case 0x78: return 1;
+  case 0x77: return 2;
+  case 0x7f: case 0x7d: return 4;
+  case 0x7e: case 0x7c: return 8;
+  case 0x7b: return 16;
+  default: return funcref ? 8 : 4;
+  }
+}
+
 /* A struct of type type_id with the given layout, all fields zero (their
  * default values).  GC_NULL with gc_last_error set on failure. */
 __attribute__((warn_unused_result)) gc_ref gc_struct_new(gc_heap *h, uint32_t type_id,

@@ -588,6 +588,21 @@ WASM_API_EXTERN bool kiln_ref_i31_get(const wasm_ref_t *ref, uint32_t *out);
  * kiln_heaptype_t.type_id names); KILN_NO_TYPE for anything else. */
 WASM_API_EXTERN uint32_t kiln_ref_type_id(const wasm_ref_t *ref);
 
+/* Fields of a struct and elements of an array, from the host.  Values are
+ * of the field's or element's type as Wasm sees it (a packed i8 / i16 reads
+ * as a zero-extended i32 and is written from an i32's low bits); a
+ * reference read is a new handle to delete; a reference written goes
+ * through the write barrier, as a Wasm struct.set does, and must be of the
+ * field's type and of the same store.  Each returns false, changing
+ * nothing, when ref is not a struct (array), the field or index does not
+ * exist or is out of bounds, a set targets an immutable field, or the value
+ * is of the wrong type. */
+WASM_API_EXTERN bool kiln_struct_get(const wasm_ref_t *ref, uint32_t field, wasm_val_t *out);
+WASM_API_EXTERN bool kiln_struct_set(wasm_ref_t *ref, uint32_t field, const wasm_val_t *v);
+WASM_API_EXTERN bool kiln_array_len(const wasm_ref_t *ref, uint32_t *out);
+WASM_API_EXTERN bool kiln_array_get(const wasm_ref_t *ref, uint32_t index, wasm_val_t *out);
+WASM_API_EXTERN bool kiln_array_set(wasm_ref_t *ref, uint32_t index, const wasm_val_t *v);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

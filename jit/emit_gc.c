@@ -61,14 +61,7 @@ static bool storage_counted(jit_module *jm, fe_valtype st) {
 
 /* The bytes of storage type st. */
 static uint32_t storage_size(jit_module *jm, fe_valtype st) {
-  switch (FE_VT_CODE(st)) {
-  case FE_I8: return 1;
-  case FE_I16: return 2;
-  case FE_I32: case FE_F32: return 4;
-  case FE_I64: case FE_F64: return 8;
-  case FE_V128: return 16;
-  default: return storage_counted(jm, st) ? 4 : 8; /* a reference */
-  }
+  return gc_storage_size(FE_VT_CODE(st), FE_VT_IS_REF(st) && !storage_counted(jm, st));
 }
 
 /* The offset of field i of struct type t from the header; for i == t->n,

@@ -328,6 +328,91 @@ static void test_init_trap_and_delete(void **state) {
   wasm_engine_delete(e);
 }
 
+/* Fields and elements from the host (kiln_struct_get/set, kiln_array_*):
+ * packed fields, immutable fields refused, wrong types refused, reference
+ * stores through the barrier (the verifier agrees, and counting alone
+ * frees everything once the handles go). */
+static void test_host_fields(void **state) {
+  (void)state;
+  static const char wat[] =
+      "(module\n"
+      "  (type $s (struct (field (mut i8)) (field (mut i64)) (field (mut anyref))\n"
+      "                   (field i32)))\n"
+      "  (type $a (array (mut (ref null $s))))\n"
+      "  (func (export \"mk\") (param i32) (result (ref $s))\n"
+      "    (struct.new $s (i32.const 0x1ff) (i64.const 5) (ref.null any) (local.get 0)))\n"
+      "  (func (export \"arr\") (param i32) (result (ref $a))\n"
+      "    (array.new_default $a (local.get 0)))\n"
+      "  (func (export \"peek\") (param (ref $s)) (result i32)\n"
+      "    (struct.get_u $s 0 (local.get 0))))";
+  world w;
+  open_world(&w, wat, (world_opts){0, false, 0});
+  wasm_val_t a[1] = {WASM_I32_VAL(9)}, r[1];
+  wasm_val_vec_t args = WASM_ARRAY_VEC(a), res = WASM_ARRAY_VEC(r);
+  assert_null(wasm_func_call(export(&w, "mk"), &args, &res));
+  wasm_ref_t *s1 = r[0].of.ref;
+  assert_null(wasm_func_call(export(&w, "mk"), &args, &res));
+  wasm_ref_t *s2 = r[0].of.ref;
+  a[0] = (wasm_val_t)WASM_I32_VAL(3);
+  assert_null(wasm_func_call(export(&w, "arr"), &args, &res));
+  wasm_ref_t *arr = r[0].of.ref;
+  assert_int_equal(kiln_ref_kind(s1), KILN_REFKIND_STRUCT);
+
+  wasm_val_t v;
+  assert_true(kiln_struct_get(s1, 0, &v)); /* i8 0x1ff -> 0xff, zero-extended */
+  assert_int_equal(v.kind, WASM_I32);
+  assert_int_equal(v.of.i32, 0xff);
+  assert_true(kiln_struct_get(s1, 3, &v));
+  assert_int_equal(v.of.i32, 9);
+  wasm_val_t nv = WASM_I32_VAL(0x1234);
+  assert_true(kiln_struct_set(s1, 0, &nv)); /* packed: the low byte */
+  assert_true(kiln_struct_get(s1, 0, &v));
+  assert_int_equal(v.of.i32, 0x34);
+  assert_false(kiln_struct_set(s1, 3, &nv)); /* immutable */
+  assert_false(kiln_struct_set(s1, 1, &nv)); /* i64 field, i32 value */
+  assert_false(kiln_struct_get(s1, 4, &v));  /* no such field */
+  assert_false(kiln_struct_get(arr, 0, &v)); /* not a struct */
+
+  /* references: s1.f2 = s2 (counted), arr[1] = s1, arr[2] = s2 */
+  wasm_val_t rv = {.kind = KILN_REF, .of.ref = s2};
+  assert_true(kiln_struct_set(s1, 2, &rv));
+  verify(&w);
+  uint32_t len = 0;
+  assert_true(kiln_array_len(arr, &len));
+  assert_int_equal(len, 3);
+  rv.of.ref = s1;
+  assert_true(kiln_array_set(arr, 1, &rv));
+  rv.of.ref = s2;
+  assert_true(kiln_array_set(arr, 2, &rv));
+  assert_false(kiln_array_set(arr, 3, &rv)); /* out of bounds */
+  wasm_val_t iv = WASM_I32_VAL(1);
+  assert_false(kiln_array_set(arr, 0, &iv)); /* wrong type */
+  verify(&w);
+  assert_true(kiln_array_get(arr, 1, &v));
+  assert_true(wasm_ref_same(v.of.ref, s1));
+  wasm_val_delete(&v);
+  assert_true(kiln_struct_get(s1, 2, &v));
+  assert_true(wasm_ref_same(v.of.ref, s2));
+  wasm_val_delete(&v);
+  /* Wasm sees the host's write */
+  wasm_val_t pa[1] = {{.kind = KILN_REF, .of.ref = s1}};
+  wasm_val_vec_t pargs = WASM_ARRAY_VEC(pa);
+  assert_null(wasm_func_call(export(&w, "peek"), &pargs, &res));
+  assert_int_equal(r[0].of.i32, 0x34);
+  /* overwrite arr[2] (releases one count on s2), then let everything go */
+  rv.of.ref = NULL;
+  assert_true(kiln_array_set(arr, 2, &rv));
+  verify(&w);
+  wasm_ref_delete(s1);
+  wasm_ref_delete(s2);
+  wasm_ref_delete(arr);
+  kiln_store_gc_collect(w.store);
+  kiln_gc_stats_t st = gc_stats(&w);
+  assert_int_equal(st.live_objects, 0);
+  assert_int_equal(st.traced_frees, 0); /* counting freed all: no missed decrement */
+  close_world(&w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bounded_loop),
@@ -337,6 +422,7 @@ int main(void) {
       cmocka_unit_test(test_init_collections),
       cmocka_unit_test(test_cycles),
       cmocka_unit_test(test_init_trap_and_delete),
+      cmocka_unit_test(test_host_fields),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
