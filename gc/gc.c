@@ -612,18 +612,43 @@ static void free_cell(gc_heap *h, gc_ref r) {
   h->frees++;
 }
 
+/* Pages [first, first + n) (unused, GC_NO_CLASS) become a free run, merged
+ * with the runs beside it, so that runs freed one after the other can hold
+ * a larger object; a run that ends at the top lowers the top instead (its
+ * pages count against the limit again only when handed out again). */
+static void release_pages(gc_heap *h, uint32_t first, uint32_t n) {
+  for (size_t i = 0; i < h->nspans;) {
+    struct page_span *sp = &h->spans[i];
+    if (sp->first + sp->n == first) {
+      first = sp->first;
+      n += sp->n;
+    } else if (first + n == sp->first) {
+      n += sp->n;
+    } else {
+      i++;
+      continue;
+    }
+    h->spans[i] = h->spans[--h->nspans]; /* merged: look at the one moved here */
+  }
+  if (((uint64_t)first + n) << GC_PAGE_SHIFT == h->page_top) {
+    h->page_top = (uint64_t)first << GC_PAGE_SHIFT;
+    return;
+  }
+  /* (out of memory for the list: the pages stay unused, never wrong) */
+  if (reserve_array((void **)&h->spans, &h->spans_cap, h->nspans + 1, sizeof *h->spans))
+    h->spans[h->nspans++] = (struct page_span){first, n};
+}
+
 /* A large object's pages become a free run (their memory returned to the
  * system: MADV_DONTNEED, so they read as zero when reused). */
 static void free_large(gc_heap *h, gc_ref r) {
   uint32_t head = r >> GC_PAGE_SHIFT, n = h->page_run[head];
-  /* (out of memory for the list: the pages stay unused, never wrong) */
-  if (reserve_array((void **)&h->spans, &h->spans_cap, h->nspans + 1, sizeof *h->spans))
-    h->spans[h->nspans++] = (struct page_span){head, n};
   hdr(h, r)->kind = GC_KIND_FREE;
   hdr(h, r)->flags = 0;
   for (uint32_t i = 0; i < n; i++)
     h->page_class[head + i] = GC_NO_CLASS;
   madvise(h->base + r, (size_t)n * GC_PAGE, MADV_DONTNEED);
+  release_pages(h, head, n);
   h->live_objects--;
   h->live_bytes -= (uint64_t)n * GC_PAGE;
   h->frees++;
@@ -667,12 +692,13 @@ typedef struct ref_list {
   bool failed; /* out of memory: the scan is incomplete */
 } ref_list;
 
-static void list_add(ref_list *l, gc_ref r) {
+static bool list_add(ref_list *l, gc_ref r) {
   if (l->n == l->cap && !reserve_array((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v)) {
     l->failed = true;
-    return;
+    return false;
   }
   l->v[l->n++] = r;
+  return true;
 }
 
 /* Flags the object containing offset off (if any) with flag, once. */
@@ -683,8 +709,10 @@ static void flag_candidate(gc_heap *h, uint64_t off, uint8_t flag, ref_list *l) 
   gc_header *o = hdr(h, r);
   if (o->flags & flag)
     return;
-  o->flags |= flag;
-  list_add(l, r);
+  /* flagged only once listed: clear_flag must find every flag it set (a
+   * MARK left behind would make the next trace skip the object's children) */
+  if (list_add(l, r))
+    o->flags |= flag;
 }
 
 /* Every word of [lo, hi) that could hold a reference: each 4-byte aligned
@@ -773,8 +801,8 @@ static void mark_ref(mark_ctx *m, gc_ref r) {
   gc_header *o = hdr(m->h, r);
   if (o->flags & GC_F_MARK)
     return;
-  o->flags |= GC_F_MARK;
-  list_add(m->marked, r);
+  if (list_add(m->marked, r)) /* (flagged only once listed: flag_candidate) */
+    o->flags |= GC_F_MARK;
 }
 
 static void mark_visit(void *vctx, gc_ref r) { mark_ref(vctx, r); }

@@ -11,9 +11,9 @@
  *   way a reference is written there.  References held by Wasm frames and by
  *   the host's C stack are NOT counted (deferred counting): reading a
  *   reference needs no barrier.  Roots that are not counted are API handles
- *   (gc_root_add, a per-object handle count) and, later, Wasm frames (scanned
- *   at a reclamation point; until then gc_reclaim frees nothing while frames
- *   are active).
+ *   (gc_root_add, a per-object handle count) and Wasm frames (scanned
+ *   conservatively by gc_reclaim_frames / gc_collect_full; gc_reclaim
+ *   itself frees nothing while frames are active).
  *
  * References are 32-bit offsets from the heap's region base (gc_ref): 0 is
  * null, low bit 1 an unboxed i31 (value << 1 | 1), anything else the offset
@@ -217,8 +217,9 @@ typedef void gc_enumerate_fn(void *ud, gc_visit_fn *visit, void *vctx);
 
 /* A reclamation point.  With no Wasm frame active, frees every ZCT object
  * with rc 0 and no API handle (and, transitively, what only they held),
- * queueing finalizers.  With frames active, frees nothing (frames are
- * scanned here later, docs/gc.md).  Returns the number of objects freed. */
+ * queueing finalizers.  With frames active, frees nothing: the VM calls
+ * gc_reclaim_frames then, with the frames' stack range.  Returns the number
+ * of objects freed. */
 size_t gc_reclaim(gc_heap *h, bool wasm_frames_active);
 
 /* The object whose cell contains region offset off (an object start or an

@@ -529,16 +529,19 @@ WASM_API_EXTERN void kiln_store_gc_stats(const wasm_store_t *store, kiln_gc_stat
 /* A full collection now: frees every object that nothing (handle, table,
  * global, segment, other live object, active Wasm frame) holds, cycles
  * included (the backup tracer), and runs the queued finalizers.  Called
- * from a host function while Wasm code of the store is active, it frees
- * nothing (the host's own frames are not scanned).  Returns the number of
- * objects freed. */
+ * from a host function while Wasm code of the store is active, it scans the
+ * store's Wasm frames (and the host frames between them: a host holds
+ * references only in handles, which are roots) and leaves the finalizers
+ * to the return of the outermost call; if an active call of the store is on
+ * another thread it frees nothing.  Returns the number of objects freed. */
 WASM_API_EXTERN size_t kiln_store_gc_collect(wasm_store_t *store);
 
 /* The GC heap of every store of an engine made with this config may grow
  * to `bytes` of object pages (rounded down to 64 KiB; 0, the default: the
- * maximum, 4 GiB - 64 KiB).  An allocation that would pass it first
- * collects (counting, then tracing); if that frees too little it traps
- * (KILN_TRAP_HEAP_EXHAUSTED). */
+ * maximum, 4 GiB - 64 KiB).  An allocation that would pass it — by Wasm
+ * code or by kiln_externref_new — first collects (counting, then tracing);
+ * if that frees too little, Wasm code traps (KILN_TRAP_HEAP_EXHAUSTED) and
+ * kiln_externref_new returns NULL. */
 WASM_API_EXTERN void kiln_config_set_gc_heap_limit(wasm_config_t *, uint64_t bytes);
 
 /* Stress mode, for tests: every GC allocation of Wasm code first runs a

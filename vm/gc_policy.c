@@ -30,8 +30,12 @@ static bool frames_top(const wasm_store_t *s, uintptr_t *hi) {
 /* A collection from inside Wasm: the callee-saved registers (which may hold
  * references of the Wasm frames above) are saved into this frame by
  * setjmp, and the stack from there up to the outermost entry is scanned.
- * noinline: its frame must lie below every Wasm frame. */
-__attribute__((noinline)) static size_t collect_here(wasm_store_t *s, gc_heap *h, bool full) {
+ * noinline: its frame must lie below every Wasm frame.  no_sanitize_address:
+ * with AddressSanitizer's detect_stack_use_after_return, an instrumented
+ * function's address-taken locals (regs) live on a heap "fake stack", not
+ * on the thread's stack, and [&regs, hi) would not be the frames. */
+__attribute__((noinline, no_sanitize_address)) static size_t collect_here(wasm_store_t *s,
+                                                                          gc_heap *h, bool full) {
   jmp_buf regs;
   setjmp(regs); /* never jumped to: it only saves the registers */
   uintptr_t hi;
@@ -57,6 +61,15 @@ size_t vm_gc_collect_in_wasm(void *vmctx, bool full) {
   const vm_vmctx_header *hd = vmctx;
   wasm_store_t *s = hd->store;
   return s && s->heap ? collect_here(s, s->heap, full) : 0;
+}
+
+size_t vm_gc_collect_store(wasm_store_t *s, bool full) {
+  if (!s->heap)
+    return 0;
+  if (s->depth == 0) /* no Wasm frame: nothing to scan */
+    return full ? gc_collect_full(s->heap, vm_store_enumerate, s, NULL, NULL)
+                : gc_reclaim(s->heap, false);
+  return collect_here(s, s->heap, full);
 }
 
 /* Before an allocation: stress mode collects every time; otherwise when the

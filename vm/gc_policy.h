@@ -25,4 +25,12 @@ gc_ref vm_gc_alloc(void *vmctx, gc_ref (*alloc)(gc_heap *h, void *arg), void *ar
  * scanned); full: also the backup tracer.  Returns the number freed. */
 size_t vm_gc_collect_in_wasm(void *vmctx, bool full);
 
+struct wasm_store_t;
+/* A collection of store s's heap from the host: with no Wasm frame active
+ * a plain one; inside a host function called from Wasm, with the store's
+ * frames scanned (the host's frames between them are scanned too: a host
+ * holds references only in handles, which are roots).  Finalizers are not
+ * run here.  Returns the number freed. */
+size_t vm_gc_collect_store(struct wasm_store_t *s, bool full);
+
 #endif

@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 
+#include "gc_policy.h"
 #include "instance.h"
 #include "memory.h"
 #include "table.h"
@@ -133,9 +134,9 @@ void kiln_store_gc_stats(const wasm_store_t *s, kiln_gc_stats_t *out) {
 }
 
 size_t kiln_store_gc_collect(wasm_store_t *s) {
-  if (!s || !s->heap || s->depth > 0) return 0; /* host frames are not scanned */
-  size_t n = gc_collect_full(s->heap, vm_store_enumerate, s, NULL, NULL);
-  gc_run_finalizers(s->heap);
+  if (!s || !s->heap) return 0;
+  size_t n = vm_gc_collect_store(s, true);
+  if (s->depth == 0) gc_run_finalizers(s->heap); /* else at the outermost return */
   return n;
 }
 

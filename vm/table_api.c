@@ -88,9 +88,14 @@ wasm_tabletype_t *wasm_table_type(const wasm_table_t *t) {
 wasm_ref_t *wasm_table_get(const wasm_table_t *t, wasm_table_size_t index) {
   uint64_t word;
   if (!vm_tab_get(t->t, index, &word)) return NULL;
-  if (!vm_vt_is_func(t->ext.store->engine, t->elem))
-    return gc_is_heap_ref((gc_ref)word) ? vm_ref_gc_handle(t->ext.store, (uint32_t)word)
-                                        : NULL;
+  if (!vm_vt_is_func(t->ext.store->engine, t->elem)) {
+    /* as wasm_global_get: a rooted handle on an object, a handle on an i31
+     * reference, NULL for null (or out of memory) */
+    vm_global slot = {.gcref = (gc_ref)word};
+    wasm_val_t v = {.of.ref = NULL};
+    (void)vm_val_from_slot(t->ext.store, t->elem, &slot, &v);
+    return v.of.ref;
+  }
   vm_funcref *f = (vm_funcref *)(uintptr_t)word;
   return wasm_func_as_ref(vm_func_handle(t->ext.store, f));
 }

@@ -19,6 +19,7 @@
 
 #include "frontend/types.h"
 #include "gc/gc.h"
+#include "gc_policy.h"
 #include "host.h"
 #include "vm.h"
 
@@ -101,7 +102,15 @@ wasm_ref_t *kiln_externref_new(wasm_store_t *s, void *data,
   if (!s) return NULL;
   gc_heap *h = vm_store_heap(s);
   if (!h) return NULL;
+  if (s->engine->config.gc_stress) /* as Wasm's allocations do */
+    vm_gc_collect_store(s, true);
   gc_ref r = gc_extern_new(h, data, finalizer);
+  /* at the limit: counting, then tracing (inside a host function called
+   * from Wasm, with the store's frames scanned), and a retry after each */
+  for (int full = 0; r == GC_NULL && gc_last_error(h) == GC_ERR_LIMIT && full < 2; full++) {
+    vm_gc_collect_store(s, full == 1);
+    r = gc_extern_new(h, data, finalizer);
+  }
   if (r == GC_NULL) return NULL;
   wasm_ref_t *ref = vm_ref_gc_handle(s, r);
   /* unrooted, the new box waits in the ZCT for the next reclamation point */

@@ -322,6 +322,7 @@ static void test_init_trap_and_delete(void **state) {
     if (i != 1)
       wasm_ref_delete(boxes[i]);
   wasm_module_delete(m);
+  wasm_table_delete(t);
   wasm_store_delete(s);
   for (int i = 0; i < 4; i++)
     assert_int_equal(fin_runs[i], 1);
