@@ -15,6 +15,10 @@
  *            structs alive in a global: ms
  *   free     dropping that list (global.set to null) and the counting
  *            reclamation that frees its 10^6 structs when the call returns: ms
+ *   scan     kiln_store_gc_collect from a host function called at the
+ *            bottom of a Wasm recursion 10,000 frames deep (each frame
+ *            holding a struct only in a local), against the same at depth
+ *            0: what the conservative scan of the frames adds, per frame
  *
  * The module is written here as text (kiln_wat2wasm).  Each figure is the
  * median of --rounds rounds (default 9).  When a Node with Wasm GC is found
@@ -39,6 +43,7 @@
 
 static const char module_wat[] =
     "(module\n"
+    "  (import \"h\" \"probe\" (func $probe))\n"
     "  (type $pt (struct (field (mut i32)) (field (mut i32))))\n"
     "  (type $node (struct (field (ref null $node)) (field i32)))\n"
     "  (table $t 16 (ref null $pt))\n"
@@ -62,9 +67,21 @@ static const char module_wat[] =
     "    (loop $l\n"
     "      (global.set $head (struct.new $node (global.get $head) (local.get $n)))\n"
     "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))\n"
-    "  (func (export \"clear\") (global.set $head (ref.null $node))))\n";
+    "  (func (export \"clear\") (global.set $head (ref.null $node)))\n"
+    "  (func $deep (export \"deep\") (param $n i32) (local $keep (ref null $pt))\n"
+    "    (local.set $keep (struct.new $pt (local.get $n) (local.get $n)))\n"
+    "    (if (local.get $n) (then (call $deep (i32.sub (local.get $n) (i32.const 1))))\n"
+    "                       (else (call $probe)))\n"
+    "    (drop (struct.get $pt 0 (local.get $keep)))))\n";
 
-enum { F_ALLOC, F_TSET, F_BUILD, F_CLEAR };
+enum { F_ALLOC, F_TSET, F_BUILD, F_CLEAR, F_DEEP };
+
+/* The host function at the bottom of `deep`: times kiln_store_gc_collect
+ * there, with the Wasm frames above it scanned. */
+static double probe_times[BENCH_MAX_ROUNDS];
+static int probe_round;
+
+static wasm_trap_t *probe(const wasm_val_vec_t *args, wasm_val_vec_t *results);
 
 static wasm_store_t *store;
 static wasm_extern_vec_t exports;
@@ -116,6 +133,15 @@ static const char *find_node(const char *given) {
   return "node";
 }
 
+static wasm_trap_t *probe(const wasm_val_vec_t *args, wasm_val_vec_t *results) {
+  (void)args;
+  (void)results;
+  double t0 = bench_now();
+  kiln_store_gc_collect(store);
+  probe_times[probe_round] = bench_now() - t0;
+  return NULL;
+}
+
 int main(int argc, char **argv) {
   int rounds = 9;
   const char *node = NULL;
@@ -148,8 +174,12 @@ int main(int argc, char **argv) {
   kiln_diagnostic_t diag;
   if (!kiln_module_compile(module, &diag))
     die(diag.message);
-  wasm_extern_vec_t none = WASM_EMPTY_VEC;
-  wasm_instance_t *inst = wasm_instance_new(store, module, &none, NULL);
+  wasm_functype_t *pt = wasm_functype_new_0_0();
+  wasm_func_t *pf = wasm_func_new(store, pt, probe);
+  wasm_functype_delete(pt);
+  wasm_extern_t *imp[1] = {wasm_func_as_extern(pf)};
+  wasm_extern_vec_t imports = WASM_ARRAY_VEC(imp);
+  wasm_instance_t *inst = wasm_instance_new(store, module, &imports, NULL);
   if (!inst)
     die("instantiation failed");
   wasm_instance_exports(inst, &exports);
@@ -173,6 +203,14 @@ int main(int argc, char **argv) {
     call(F_CLEAR, 0); /* its return is the reclamation point */
     freeing[r] = bench_now() - t0;
   }
+  /* the scan: depth 0 and depth 10,000 */
+  double scan[2];
+  const int32_t depth[2] = {0, 10000};
+  for (int d = 0; d < 2; d++) {
+    for (probe_round = 0; probe_round < rounds; probe_round++)
+      call(F_DEEP, depth[d]);
+    scan[d] = median(probe_times, rounds);
+  }
   kiln_store_gc_stats(store, &st);
   double p = median(pause, rounds), fr = median(freeing, rounds);
   printf("Kiln %s GC: median of %d rounds, one thread\n", "0.1.0", rounds);
@@ -183,6 +221,8 @@ int main(int argc, char **argv) {
   printf("pause  %.2f ms full collection, %llu live objects\n", p * 1e3,
          (unsigned long long)live);
   printf("free   %.2f ms to drop and free a list of %d structs\n", fr * 1e3, n_list);
+  printf("scan   %.1f us collection at Wasm depth 0, %.1f us at depth %d: %.1f ns per frame\n",
+         scan[0] * 1e6, scan[1] * 1e6, depth[1], (scan[1] - scan[0]) / depth[1] * 1e9);
   printf("heap   %llu collections, %llu traces, %llu objects freed only by tracing, %llu live\n",
          (unsigned long long)st.collections, (unsigned long long)st.traces,
          (unsigned long long)st.traced_frees, (unsigned long long)st.live_objects);
@@ -208,6 +248,7 @@ int main(int argc, char **argv) {
   }
   wasm_extern_vec_delete(&exports);
   wasm_instance_delete(inst);
+  wasm_func_delete(pf);
   wasm_module_delete(module);
   wasm_byte_vec_delete(&bin);
   wasm_store_delete(store);

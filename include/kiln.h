@@ -575,6 +575,8 @@ enum kiln_refkind_enum {
   KILN_REFKIND_I31,
   KILN_REFKIND_STRUCT,
   KILN_REFKIND_ARRAY,
+  KILN_REFKIND_EXN,      /* an exception (exnref): reserved, not produced
+                            until exception handling is compiled */
 };
 
 WASM_API_EXTERN kiln_refkind_t kiln_ref_kind(const wasm_ref_t *ref);
