@@ -1,7 +1,8 @@
 /* tests/unit/gc_world.h — what the GC tests through the public API share
- * (test_gc_jit.c, test_gc_wasm.c): one module instantiated in a store of an
- * engine configured for the GC (heap limit, stress mode, compile threads),
- * its exports by name, and the heap verifier.  Static functions: each test
+ * (test_gc_jit.c, test_gc_wasm.c, test_gc_review.c): one module
+ * instantiated in a store of an engine configured for the GC (heap limit,
+ * stress mode, compile threads), its exports by name, the heap verifier,
+ * the store's GC statistics, and a call with one i32 argument.  Static functions: each test
  * file includes it once, after cmocka.h, kiln.h and wasm.h. */
 #ifndef KILN_TESTS_GC_WORLD_H
 #define KILN_TESTS_GC_WORLD_H
@@ -80,6 +81,29 @@ __attribute__((unused)) static void verify(world *w) {
   size_t n = kiln_store_gc_verify(w->store, err, sizeof err);
   if (n)
     fail_msg("heap verifier: %zu problems, first: %s", n, err);
+}
+
+__attribute__((unused)) static kiln_gc_stats_t stats(world *w) {
+  kiln_gc_stats_t st;
+  kiln_store_gc_stats(w->store, &st);
+  return st;
+}
+
+/* Calls `name` with one i32 argument; returns the trap code (-1: none), the
+ * i32 result (if any) in *out. */
+__attribute__((unused)) static int call1(world *w, const char *name, int32_t arg, int32_t *out) {
+  wasm_func_t *f = export(w, name);
+  wasm_val_t a[1] = {WASM_I32_VAL(arg)}, r[1] = {WASM_INIT_VAL};
+  wasm_val_vec_t args = {wasm_func_param_arity(f), a}, res = {wasm_func_result_arity(f), r};
+  wasm_trap_t *t = wasm_func_call(f, &args, &res);
+  if (t) {
+    int code = (int)kiln_trap_code(t);
+    wasm_trap_delete(t);
+    return code;
+  }
+  if (out && res.size)
+    *out = r[0].of.i32;
+  return -1;
 }
 
 #endif

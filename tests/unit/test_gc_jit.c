@@ -42,12 +42,6 @@
 #include "gc_world.h"
 
 
-static kiln_gc_stats_t stats(world *w) {
-  kiln_gc_stats_t st;
-  kiln_store_gc_stats(w->store, &st);
-  return st;
-}
-
 /* Calls `name` with values args[0..nargs) (owned by the caller); the
  * results go to res (the caller deletes references in them).  Returns the
  * trap code, or -1. */

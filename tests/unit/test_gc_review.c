@@ -34,29 +34,6 @@ const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "detect_stack_use_after_return=1"; }
 #endif
 
-static kiln_gc_stats_t stats(world *w) {
-  kiln_gc_stats_t st;
-  kiln_store_gc_stats(w->store, &st);
-  return st;
-}
-
-/* Calls `name` with one i32 argument; returns the trap code (-1: none), the
- * i32 result (if any) in *out. */
-static int call1(world *w, const char *name, int32_t arg, int32_t *out) {
-  wasm_func_t *f = export(w, name);
-  wasm_val_t a[1] = {WASM_I32_VAL(arg)}, r[1] = {WASM_INIT_VAL};
-  wasm_val_vec_t args = {wasm_func_param_arity(f), a}, res = {wasm_func_result_arity(f), r};
-  wasm_trap_t *t = wasm_func_call(f, &args, &res);
-  if (t) {
-    int code = (int)kiln_trap_code(t);
-    wasm_trap_delete(t);
-    return code;
-  }
-  if (out && res.size)
-    *out = r[0].of.i32;
-  return -1;
-}
-
 /* ------------------------------------------------------------------------
  * The frame scan with ASan's fake stacks: objects held only by Wasm
  * locals survive stress-mode collections (without the fix: SEGV in the

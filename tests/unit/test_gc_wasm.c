@@ -19,31 +19,6 @@
 
 #include "gc_world.h"
 
-/* Calls export k with one i32 argument; returns the trap code (-1: none)
- * and the i32 result in *out (if the function has one). */
-static int call_i32(world *w, size_t k, int32_t arg, int32_t *out) {
-  wasm_val_t a[1] = {WASM_I32_VAL(arg)}, r[1] = {WASM_INIT_VAL};
-  wasm_val_vec_t args = WASM_ARRAY_VEC(a), res = WASM_ARRAY_VEC(r);
-  wasm_func_t *f = wasm_extern_as_func(w->exports.data[k]);
-  res.size = wasm_func_result_arity(f);
-  wasm_trap_t *t = wasm_func_call(f, &args, &res);
-  if (t) {
-    int code = (int)kiln_trap_code(t);
-    wasm_trap_delete(t);
-    return code;
-  }
-  if (out && res.size)
-    *out = r[0].of.i32;
-  return -1;
-}
-
-
-static kiln_gc_stats_t gc_stats(world *w) {
-  kiln_gc_stats_t st;
-  kiln_store_gc_stats(w->store, &st);
-  return st;
-}
-
 /* 10^6 arrays of 256 bytes (256 MB in all) allocated and dropped in one
  * call, under a 1 MiB heap: without collections inside Wasm the 4,000th
  * would trap (KILN_TRAP_HEAP_EXHAUSTED). */
@@ -58,15 +33,15 @@ static void test_bounded_loop(void **state) {
   (void)state;
   world w;
   open_world(&w, churn_wat, (world_opts){1 << 20, false, 0});
-  assert_int_equal(call_i32(&w, 0, 1000000, NULL), -1);
-  kiln_gc_stats_t st = gc_stats(&w);
+  assert_int_equal(call1(&w, "churn", 1000000, NULL), -1);
+  kiln_gc_stats_t st = stats(&w);
   assert_true(st.allocations >= 1000000);
   assert_true(st.committed_bytes <= (1 << 20));
   assert_true(st.collections > 0);
   assert_int_equal(st.traced_frees, 0); /* acyclic: counting freed everything */
   verify(&w);
   assert_int_equal(kiln_store_gc_collect(w.store), 0); /* the call's return freed the rest */
-  assert_int_equal(gc_stats(&w).live_objects, 0);
+  assert_int_equal(stats(&w).live_objects, 0);
   close_world(&w);
 }
 
@@ -87,9 +62,9 @@ static void test_ten_million_structs(void **state) {
   world w;
   open_world(&w, wat, (world_opts){16 << 20, false, 0});
   int32_t last = 0;
-  assert_int_equal(call_i32(&w, 0, 10000000, &last), -1);
+  assert_int_equal(call1(&w, "run", 10000000, &last), -1);
   assert_int_equal(last, 1);
-  kiln_gc_stats_t st = gc_stats(&w);
+  kiln_gc_stats_t st = stats(&w);
   assert_true(st.allocations >= 10000000);
   assert_true(st.committed_bytes <= (16 << 20));
   assert_int_equal(st.traced_frees, 0);
@@ -111,7 +86,7 @@ static void test_exhausted(void **state) {
       "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))";
   world w;
   open_world(&w, wat, (world_opts){1 << 20, false, 0});
-  assert_int_equal(call_i32(&w, 0, 3, NULL), KILN_TRAP_HEAP_EXHAUSTED);
+  assert_int_equal(call1(&w, "hoard", 3, NULL), KILN_TRAP_HEAP_EXHAUSTED);
   verify(&w);
   close_world(&w);
 }
@@ -206,15 +181,15 @@ static void test_init_collections(void **state) {
   world w;
   open_world(&w, wat, (world_opts){4 << 20, true, 0});
   free(wat);
-  kiln_gc_stats_t st = gc_stats(&w);
+  kiln_gc_stats_t st = stats(&w);
   assert_int_equal(st.live_objects, 1002);
   assert_true(st.collections >= 1000); /* inside the init routine */
   verify(&w);
   int32_t is_null = 1;
-  assert_int_equal(call_i32(&w, 0, 999, &is_null), -1);
+  assert_int_equal(call1(&w, "fill", 999, &is_null), -1);
   assert_int_equal(is_null, 0);
   verify(&w);
-  assert_int_equal(gc_stats(&w).live_objects, 1002);
+  assert_int_equal(stats(&w).live_objects, 1002);
   close_world(&w);
 }
 
@@ -245,17 +220,18 @@ static void test_cycles(void **state) {
       "  (func (export \"untable\") (param i32) (table.set $t (i32.const 1) (ref.null any))))";
   world w;
   open_world(&w, wat, (world_opts){0, false, 0});
+  static const char *const make[] = {"structs", "arrays", "tabled"};
   for (size_t k = 0; k < 3; k++)
-    assert_int_equal(call_i32(&w, k, 0, NULL), -1);
+    assert_int_equal(call1(&w, make[k], 0, NULL), -1);
   /* the calls returned: counting freed what it could, which is nothing */
-  assert_int_equal(gc_stats(&w).live_objects, 5);
+  assert_int_equal(stats(&w).live_objects, 5);
   verify(&w);
   assert_int_equal(kiln_store_gc_collect(w.store), 4); /* the table still holds one */
   verify(&w);
-  assert_int_equal(gc_stats(&w).live_objects, 1);
-  assert_int_equal(call_i32(&w, 3, 0, NULL), -1);
+  assert_int_equal(stats(&w).live_objects, 1);
+  assert_int_equal(call1(&w, "untable", 0, NULL), -1);
   assert_int_equal(kiln_store_gc_collect(w.store), 1);
-  kiln_gc_stats_t st = gc_stats(&w);
+  kiln_gc_stats_t st = stats(&w);
   assert_int_equal(st.live_objects, 0);
   assert_int_equal(st.traced_frees, 5);
   verify(&w);
@@ -408,7 +384,7 @@ static void test_host_fields(void **state) {
   wasm_ref_delete(s2);
   wasm_ref_delete(arr);
   kiln_store_gc_collect(w.store);
-  kiln_gc_stats_t st = gc_stats(&w);
+  kiln_gc_stats_t st = stats(&w);
   assert_int_equal(st.live_objects, 0);
   assert_int_equal(st.traced_frees, 0); /* counting freed all: no missed decrement */
   close_world(&w);
