@@ -21,7 +21,7 @@ static void usage(FILE *out) {
           "Commands:\n"
           "  validate [--report] FILE...  decode and validate WebAssembly "
           "modules (.wasm, .wat)\n"
-          "  wast [--verbose] FILE...     run spec test scripts (.wast, or "
+          "  wast [OPTIONS] FILE...       run spec test scripts (.wast, or "
           "wast2json .json)\n"
           "  wat2wasm FILE.wat [-o OUT]   convert a text module to a binary "
           "one\n"

@@ -72,19 +72,28 @@ size_t vm_gc_collect_store(wasm_store_t *s, bool full) {
   return collect_here(s, s->heap, full);
 }
 
-/* Before an allocation: stress mode collects every time; otherwise when the
- * allocations since the last collection reach its step, and a trace when
- * the live bytes passed the mark. */
+/* Before an allocation by Wasm code: a collection when the allocations
+ * since the last one reach its step, and a trace when the live bytes passed
+ * the mark (stress mode: vm_gc_alloc_in_store). */
 static void before_alloc(wasm_store_t *s, gc_heap *h) {
-  if (s->engine->config.gc_stress) {
-    collect_here(s, h, true);
-    return;
-  }
-  if (gc_allocations(h) < s->gc_next_alloc)
+  if (s->engine->config.gc_stress || gc_allocations(h) < s->gc_next_alloc)
     return;
   gc_stats st;
   gc_get_stats(h, &st);
   collect_here(s, h, st.live_bytes >= s->gc_next_full);
+}
+
+gc_ref vm_gc_alloc_in_store(wasm_store_t *s, gc_ref (*alloc)(gc_heap *h, void *arg), void *arg) {
+  gc_heap *h = s->heap;
+  if (s->engine->config.gc_stress)
+    vm_gc_collect_store(s, true);
+  gc_ref r = alloc(h, arg);
+  /* at the limit: counting, then tracing, each followed by a retry */
+  for (int full = 0; r == GC_NULL && gc_last_error(h) == GC_ERR_LIMIT && full < 2; full++) {
+    vm_gc_collect_store(s, full == 1);
+    r = alloc(h, arg);
+  }
+  return r;
 }
 
 gc_ref vm_gc_alloc(void *vmctx, gc_ref (*alloc)(gc_heap *h, void *arg), void *arg) {
@@ -97,16 +106,14 @@ gc_ref vm_gc_alloc(void *vmctx, gc_ref (*alloc)(gc_heap *h, void *arg), void *ar
   gc_heap *h = *cell;
   if (!h)
     vm_trap_raise(VM_TRAP_HEAP_EXHAUSTED);
-  if (s)
+  gc_ref r;
+  if (s) {
     before_alloc(s, h);
-  for (int attempt = 0;; attempt++) {
-    gc_ref r = alloc(h, arg);
-    if (r != GC_NULL)
-      return r;
-    /* at the limit: counting with the frames scanned, then tracing */
-    if (!s || gc_last_error(h) != GC_ERR_LIMIT || attempt == 2)
-      break;
-    collect_here(s, h, attempt == 1);
+    r = vm_gc_alloc_in_store(s, alloc, arg);
+  } else {
+    r = alloc(h, arg); /* an instance without a store (unit tests): no policy */
   }
-  vm_trap_raise(VM_TRAP_HEAP_EXHAUSTED);
+  if (r == GC_NULL)
+    vm_trap_raise(VM_TRAP_HEAP_EXHAUSTED);
+  return r;
 }

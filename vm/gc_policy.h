@@ -33,4 +33,12 @@ struct wasm_store_t;
  * run here.  Returns the number freed. */
 size_t vm_gc_collect_store(struct wasm_store_t *s, bool full);
 
+/* alloc(heap, arg) in store s's heap (which must exist) under the store's
+ * policy for any allocation, by Wasm code or the host: in stress mode a
+ * full collection first; at the heap limit a counting collection, then a
+ * tracing one, each followed by a retry (vm_gc_collect_store).  GC_NULL if
+ * the object still cannot be had. */
+gc_ref vm_gc_alloc_in_store(struct wasm_store_t *s, gc_ref (*alloc)(gc_heap *h, void *arg),
+                            void *arg);
+
 #endif

@@ -97,20 +97,25 @@ uint32_t kiln_ref_type_id(const wasm_ref_t *r) {
 
 /* ---- externref boxes (kiln.h) ------------------------------------------- */
 
+typedef struct box_args {
+  void *data;
+  void (*finalizer)(void *);
+} box_args;
+
+static gc_ref alloc_box(gc_heap *h, void *arg) {
+  const box_args *b = arg;
+  return gc_extern_new(h, b->data, b->finalizer);
+}
+
 wasm_ref_t *kiln_externref_new(wasm_store_t *s, void *data,
                                void (*finalizer)(void *)) {
   if (!s) return NULL;
   gc_heap *h = vm_store_heap(s);
   if (!h) return NULL;
-  if (s->engine->config.gc_stress) /* as Wasm's allocations do */
-    vm_gc_collect_store(s, true);
-  gc_ref r = gc_extern_new(h, data, finalizer);
-  /* at the limit: counting, then tracing (inside a host function called
-   * from Wasm, with the store's frames scanned), and a retry after each */
-  for (int full = 0; r == GC_NULL && gc_last_error(h) == GC_ERR_LIMIT && full < 2; full++) {
-    vm_gc_collect_store(s, full == 1);
-    r = gc_extern_new(h, data, finalizer);
-  }
+  /* the store's policy, as for Wasm's allocations (inside a host function
+   * called from Wasm, collections scan the store's frames) */
+  box_args b = {data, finalizer};
+  gc_ref r = vm_gc_alloc_in_store(s, alloc_box, &b);
   if (r == GC_NULL) return NULL;
   wasm_ref_t *ref = vm_ref_gc_handle(s, r);
   /* unrooted, the new box waits in the ZCT for the next reclamation point */
