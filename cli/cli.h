@@ -35,6 +35,10 @@ bool cli_read_file(const char *path, uint8_t **data, size_t *size, int *err);
 int cli_validate(int argc, char **argv);
 void cli_validate_usage(void);
 
+/* run.c: `kiln run` instantiates a module and runs _start or an export. */
+int cli_run(int argc, char **argv);
+void cli_run_usage(void);
+
 int cli_wast(int argc, char **argv);
 void cli_wast_usage(void);
 

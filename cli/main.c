@@ -21,6 +21,8 @@ static void usage(FILE *out) {
           "Commands:\n"
           "  validate [--report] FILE...  decode and validate WebAssembly "
           "modules (.wasm, .wat)\n"
+          "  run [OPTIONS] FILE [ARG...]  run a module's _start, or call an "
+          "export (--invoke)\n"
           "  wast [OPTIONS] FILE...       run spec test scripts (.wast, or "
           "wast2json .json)\n"
           "  wat2wasm FILE.wat [-o OUT]   convert a text module to a binary "
@@ -103,6 +105,7 @@ static void help_usage(void) {
 
 static const command commands[] = {
     {"validate", cli_validate, cli_validate_usage},
+    {"run", cli_run, cli_run_usage},
     {"wast", cli_wast, cli_wast_usage},
     {"wat2wasm", cli_wat2wasm, cli_wat2wasm_usage},
     {"bench", cli_bench, cli_bench_usage},
