@@ -30,6 +30,21 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * directory. */
 bool cli_read_file(const char *path, uint8_t **data, size_t *size, int *err);
 
+/* Writes data to path atomically (a temporary file beside it, renamed over
+ * it).  False with the errno value in *err on failure (nothing is left). */
+bool cli_write_file(const char *path, const uint8_t *data, size_t size, int *err);
+
+/* ---- cache.c: the module cache, for the commands that compile -------- */
+
+struct wasm_engine_t;
+/* An engine for running modules: with the module cache in cache_dir (NULL:
+ * the default) when `cache`, else without.  NULL when out of memory. */
+struct wasm_engine_t *cli_engine_new(bool cache, const char *cache_dir);
+/* Prints to stderr what the engine's cache did ("kiln: cache hit ..."). */
+void cli_cache_report(const struct wasm_engine_t *engine);
+/* Whether data starts like a precompiled module (kiln compile). */
+bool cli_is_artifact(const uint8_t *data, size_t size);
+
 /* ---- subcommands: argv[0] is the subcommand's name ------------------- */
 
 int cli_validate(int argc, char **argv);
@@ -44,6 +59,12 @@ void cli_wast_usage(void);
 
 int cli_wat2wasm(int argc, char **argv);
 void cli_wat2wasm_usage(void);
+
+int cli_cache(int argc, char **argv);
+void cli_cache_usage(void);
+
+int cli_compile(int argc, char **argv);
+void cli_compile_usage(void);
 
 /* bench.c: `kiln bench instantiate` runs bench/instantiate_lib.c. */
 int cli_bench(int argc, char **argv);

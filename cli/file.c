@@ -1,4 +1,4 @@
-/* cli/file.c — reading input files whole.
+/* cli/file.c — reading input files whole, and writing outputs whole.
  *
  * Modules are decoded from memory, so every input is read entirely before
  * anything else happens.  The size the file system reports is only a hint:
@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -74,4 +75,31 @@ fail:
   if (fd >= 0) close(fd);
   free(buf);
   return false;
+}
+
+/* Writes to a temporary file beside path, then renames it over path: a
+ * reader (or a failure half-way) never sees a partial file. */
+bool cli_write_file(const char *path, const uint8_t *data, size_t size, int *err) {
+  char tmp[4096];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+    *err = ENAMETOOLONG;
+    return false;
+  }
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *err = errno;
+    return false;
+  }
+  size_t done = 0;
+  while (done < size) {
+    ssize_t w = write(fd, data + done, size - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    done += (size_t)w;
+  }
+  *err = done == size ? 0 : (errno ? errno : EIO);
+  if (close(fd) != 0 && !*err) *err = errno;
+  if (!*err && rename(tmp, path) != 0) *err = errno;
+  if (*err) unlink(tmp);
+  return *err == 0;
 }

@@ -23,6 +23,10 @@ static void usage(FILE *out) {
           "modules (.wasm, .wat)\n"
           "  run [OPTIONS] FILE [ARG...]  run a module's _start, or call an "
           "export (--invoke)\n"
+          "  compile FILE [-o OUT]        compile a module ahead of time to "
+          "OUT.kiln\n"
+          "  cache stats|clear|dir        the module cache: its size, "
+          "emptying it, where\n"
           "  wast [OPTIONS] FILE...       run spec test scripts (.wast, or "
           "wast2json .json)\n"
           "  wat2wasm FILE.wat [-o OUT]   convert a text module to a binary "
@@ -106,6 +110,8 @@ static void help_usage(void) {
 static const command commands[] = {
     {"validate", cli_validate, cli_validate_usage},
     {"run", cli_run, cli_run_usage},
+    {"compile", cli_compile, cli_compile_usage},
+    {"cache", cli_cache, cli_cache_usage},
     {"wast", cli_wast, cli_wast_usage},
     {"wat2wasm", cli_wat2wasm, cli_wat2wasm_usage},
     {"bench", cli_bench, cli_bench_usage},

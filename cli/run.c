@@ -1,8 +1,10 @@
-/* cli/run.c — `kiln run [--invoke NAME] [--] FILE [ARGS...]`.
+/* cli/run.c — `kiln run [OPTIONS] [--] FILE [ARGS...]`.
  *
- * Runs one module through the public API: reads FILE (a binary, or a text
- * module FILE.wat converted with kiln_wat2wasm), makes it with
- * kiln_module_new_ex, compiles it (kiln_module_compile, so that a missing
+ * Runs one module through the public API: reads FILE (a binary, a text
+ * module FILE.wat converted with kiln_wat2wasm, or a precompiled module
+ * from `kiln compile`, recognized by its magic bytes), makes it with
+ * kiln_module_new_ex through the module cache (on unless --no-cache;
+ * docs/cache.md) or kiln_module_deserialize_ex, compiles it (kiln_module_compile, so that a missing
  * compiler says so), instantiates it in a store of its own — which runs
  * its start function — and then calls one exported function: `_start`
  * when the module exports one, or the function --invoke names, with ARGS
@@ -30,17 +32,23 @@
 #include "wasm.h"
 
 void cli_run_usage(void) {
-  printf("usage: kiln run [--invoke NAME] [--] FILE [ARGS...]\n"
+  printf("usage: kiln run [OPTIONS] [--] FILE [ARGS...]\n"
          "\n"
-         "Instantiates a WebAssembly module (a binary, or a text module\n"
-         "FILE.wat) and runs it: instantiation runs its start function, then\n"
-         "the exported function _start is called if there is one (its type\n"
-         "must be [] -> []).  kiln run provides no imports: a module that\n"
-         "imports anything is refused.\n"
+         "Instantiates a WebAssembly module (a binary, a text module\n"
+         "FILE.wat, or a precompiled module from kiln compile) and runs it:\n"
+         "instantiation runs its start function, then the exported function\n"
+         "_start is called if there is one (its type must be [] -> []).\n"
+         "kiln run provides no imports: a module that imports anything is\n"
+         "refused.  Compiled modules are kept in the module cache (see\n"
+         "'kiln help cache'): the next run of the same module skips the\n"
+         "compiler.\n"
          "\n"
-         "  --invoke NAME  call the exported function NAME instead of _start,\n"
-         "                 with ARGS as its arguments (one per parameter),\n"
-         "                 and print its results, one per line\n"
+         "  --invoke NAME    call the exported function NAME instead of\n"
+         "                   _start, with ARGS as its arguments (one per\n"
+         "                   parameter), and print its results, one per line\n"
+         "  --no-cache       neither read nor write the module cache\n"
+         "  --cache-dir DIR  the cache directory (default: kiln cache dir)\n"
+         "  -v, --verbose    say on stderr what the cache did\n"
          "\n"
          "Options come before FILE; what follows FILE is ARGS.  An argument\n"
          "is read by its parameter's type:\n"
@@ -69,10 +77,13 @@ void cli_run_usage(void) {
  * ---------------------------------------------------------------------- */
 
 /* What the command line asks for.  Options are parsed in parse_options;
- * one more option (the module cache's, to come) is one more field here and
- * one more branch there, option_value giving it its argument. */
+ * one more option is one more field here and one more branch there,
+ * option_value giving it its argument. */
 typedef struct run_options {
   const char *invoke; /* --invoke NAME; NULL: call _start if exported */
+  bool no_cache;      /* --no-cache */
+  const char *cache_dir; /* --cache-dir DIR; NULL: the default */
+  bool verbose;       /* -v, --verbose: say what the cache did */
   const char *path;   /* FILE */
   char **args;        /* ARGS: everything after FILE */
   int nargs;
@@ -105,6 +116,16 @@ static bool parse_options(int argc, char **argv, run_options *o,
         *status = cli_usage_error("run: --invoke needs a function name");
         return false;
       }
+    } else if (strcmp(arg, "--no-cache") == 0) {
+      o->no_cache = true;
+    } else if (strcmp(arg, "--cache-dir") == 0) {
+      o->cache_dir = option_value(argc, argv, &i);
+      if (!o->cache_dir) {
+        *status = cli_usage_error("run: --cache-dir needs a directory");
+        return false;
+      }
+    } else if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
+      o->verbose = true;
     } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
       cli_run_usage();
       *status = CLI_EXIT_OK;
@@ -208,6 +229,14 @@ static wasm_module_t *load_module(wasm_engine_t *engine, const char *path) {
     }
   }
   kiln_diagnostic_t diag;
+  if (data && cli_is_artifact(data, size)) {
+    /* a precompiled module (kiln compile): its own errors name what does
+     * not match */
+    wasm_module_t *module = kiln_module_deserialize_ex(engine, data, size, &diag);
+    free(data);
+    if (!module) fprintf(stderr, "error: %s: %s\n", path, diag.message);
+    return module;
+  }
   wasm_module_t *module =
       data ? kiln_module_new_ex(engine, data, size, &diag)
            : kiln_module_new_ex(engine, (const uint8_t *)bin.data, bin.size,
@@ -686,13 +715,14 @@ int cli_run(int argc, char **argv) {
   int status;
   if (!parse_options(argc, argv, &o, &status)) return status;
 
-  wasm_engine_t *engine = wasm_engine_new();
+  wasm_engine_t *engine = cli_engine_new(!o.no_cache, o.cache_dir);
   if (!engine) {
     fprintf(stderr, "kiln: cannot create an engine: out of memory\n");
     return CLI_EXIT_FAILURE;
   }
   wasm_module_t *module = load_module(engine, o.path);
   status = module ? run_module(&o, engine, module) : CLI_EXIT_FAILURE;
+  if (o.verbose) cli_cache_report(engine);
   wasm_module_delete(module);
   wasm_engine_delete(engine);
   return status;

@@ -64,6 +64,8 @@ static bool decode_protected(fe_module *m, const uint8_t *bytes, size_t size,
   fe_decode_module(m, v, &ec);
   fe_validator_free(v);
   v = NULL;
+  for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++)
+    m->code_bytes += m->funcs[f].body.len;
 
   /* The module is immutable from here on; nothing may raise through the
    * error context, which dies with this frame. */

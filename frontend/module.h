@@ -289,6 +289,13 @@ typedef struct fe_module {
   /* From the "name" section when present and well-formed: per-function
    * names (str NULL when absent).  Malformed name sections are ignored. */
   fe_name *func_names;
+
+  /* The sum of the defined functions' body sizes (kiln_module_get_info). */
+  uint64_t code_bytes;
+  /* Loaded from a saved description (serial.h): no function bodies, custom
+   * sections, function names or declared-function set; code is compiled
+   * already. */
+  bool bodies_dropped;
 } fe_module;
 
 /* Decodes and validates a module.  `bytes` is copied.  On failure returns

@@ -464,6 +464,79 @@ typedef struct kiln_pool_stats_t {
 
 WASM_API_EXTERN void kiln_engine_pool_stats(const wasm_engine_t *, kiln_pool_stats_t *out);
 
+/* ---- the module cache and compiled artifacts (docs/cache.md) ----------
+ *
+ * With the cache on, creating a module (wasm_module_new,
+ * kiln_module_new_ex) first looks for its compiled form in the cache
+ * directory, keyed by a hash of the module's bytes and of everything the
+ * code depends on (this build of Kiln, LLVM, the CPU, the compile options).
+ * A hit loads the module without decoding, validating or compiling it, and
+ * without loading LLVM; a miss decodes and validates as usual, and the
+ * module's compilation (at its first instantiation or kiln_module_compile)
+ * writes the entry.  A damaged or foreign entry is a miss (and is replaced);
+ * a directory that cannot be read or written makes every lookup a miss:
+ * the cache never makes module creation fail.  The cache directory must be
+ * as trusted as the Kiln binary itself: its entries are machine code. */
+
+/* Turns the cache on (off by default) for engines made with this config.
+ * dir: the directory, created on first write (mode 0700); NULL: the default
+ * (kiln_cache_default_dir).  The string is copied. */
+WASM_API_EXTERN void kiln_config_set_cache(wasm_config_t *, bool on, const char *dir);
+
+/* The cache's size bound in bytes (default 1 GiB; 0: the default): after a
+ * write that takes the directory past it, the least recently used entries
+ * are removed until it is at 90% of the bound. */
+WASM_API_EXTERN void kiln_config_set_cache_limit(wasm_config_t *, uint64_t bytes);
+
+/* The default cache directory: $KILN_CACHE_DIR, else $XDG_CACHE_HOME/kiln,
+ * else $HOME/.cache/kiln (the home directory from the password database
+ * when $HOME is unset).  False if none can be found or it does not fit. */
+WASM_API_EXTERN bool kiln_cache_default_dir(char *buf, size_t size);
+
+/* What the engine's cache did (all 0 without a cache).  error: the last
+ * failure to read, write or use an entry, or "" when there was none. */
+typedef struct kiln_cache_stats_t {
+  uint64_t hits;           /* modules loaded from the cache */
+  uint64_t misses;         /* modules decoded and validated instead */
+  uint64_t rejected;       /* entries found but unusable (damaged, another
+                              key or build): counted as misses too */
+  uint64_t writes;         /* entries written */
+  uint64_t write_failures; /* entries that could not be written */
+  uint64_t evictions;      /* entries removed to keep to the bound */
+  char dir[4096];          /* the directory ("" without a cache) */
+  char error[256];
+} kiln_cache_stats_t;
+
+WASM_API_EXTERN void kiln_engine_cache_stats(const wasm_engine_t *, kiln_cache_stats_t *out);
+
+/* The entries of cache directory dir (NULL: the default): their number and
+ * total size in bytes.  A missing directory holds none.  False with a
+ * message in err when it cannot be read. */
+WASM_API_EXTERN bool kiln_cache_usage(const char *dir, uint64_t *entries, uint64_t *bytes,
+                                      char *err, size_t errlen);
+
+/* Removes every entry (and stale temporary file) of cache directory dir
+ * (NULL: the default); *removed counts them (may be NULL).  False with a
+ * message in err when the directory cannot be read or an entry cannot be
+ * removed. */
+WASM_API_EXTERN bool kiln_cache_clear(const char *dir, uint64_t *removed, char *err,
+                                      size_t errlen);
+
+/* Serializes a module's compiled form (compiling it first if needed) into
+ * the cache's format: wasm_module_serialize, with a diagnostic.  False with
+ * the reason in *diag (may be NULL) when compilation fails. */
+WASM_API_EXTERN bool kiln_module_serialize(wasm_module_t *, wasm_byte_vec_t *out,
+                                           kiln_diagnostic_t *diag);
+
+/* A module from serialized bytes (wasm_module_serialize, `kiln compile`):
+ * wasm_module_deserialize, with a diagnostic naming what is wrong — not a
+ * Kiln artifact, damaged, or made by another build of Kiln, another LLVM,
+ * for another CPU feature set or with other compile options than engine's
+ * (kind KILN_DIAG_MALFORMED). */
+WASM_API_EXTERN own wasm_module_t *kiln_module_deserialize_ex(wasm_engine_t *,
+                                                              const uint8_t *bytes, size_t size,
+                                                              kiln_diagnostic_t *diag);
+
 /* Compiles the module now, rather than at its first instantiation (which
  * otherwise does it, once; instances share the code).  Returns false with
  * the reason in *diag (kind KILN_DIAG_UNSUPPORTED) when the compiler cannot

@@ -532,6 +532,18 @@ WASM_API_EXTERN own wasm_module_t *wasm_module_obtain(
 WASM_API_EXTERN own wasm_module_t *wasm_module_new(
     wasm_store_t *, const wasm_byte_vec_t *binary);
 
+/* The module's compiled form as bytes (compiling it first if needed):
+ * Kiln's artifact format, the same as its module cache's (docs/cache.md).
+ * out is empty when compilation fails or memory is exhausted
+ * (kiln_module_serialize says why). */
+WASM_API_EXTERN void wasm_module_serialize(const wasm_module_t *, own wasm_byte_vec_t *out);
+/* A module from wasm_module_serialize's bytes, without decoding, validating
+ * or compiling it.  NULL if they are damaged or were made by another build
+ * of Kiln, for another CPU or with other compile options
+ * (kiln_module_deserialize_ex says which). */
+WASM_API_EXTERN own wasm_module_t *wasm_module_deserialize(wasm_store_t *,
+                                                           const wasm_byte_vec_t *);
+
 /* Decodes and validates a binary module without keeping it.  Kiln's
  * kiln_module_validate_ex (kiln.h) does the same and says why a module is
  * rejected. */

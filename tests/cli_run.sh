@@ -8,6 +8,8 @@ set -u
 kiln=$1
 dir=$(mktemp -d) || exit 1
 trap 'rm -rf "$dir"' EXIT
+# the module cache (on by default for kiln run) goes here, not into $HOME
+export KILN_CACHE_DIR="$dir/cache"
 passed=0 failed=0
 ok() { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
@@ -197,7 +199,7 @@ check "unknown option" 2 "" "kiln: run: unknown option '--fast'*" \
   --fast "$dir/funcs.wat"
 check "--help" 0 "$("$kiln" help run)" "" --help
 case $("$kiln" help run) in
-"usage: kiln run [--invoke NAME] [--] FILE [ARGS...]"*) ok ;;
+"usage: kiln run [OPTIONS] [--] FILE [ARGS...]"*) ok ;;
 *) bad "kiln help run does not start with the usage line" ;;
 esac
 

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "identity.h"
 #include "vm.h"
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -84,6 +85,14 @@ static bool vm_try_object(vm_search *s, const char *path) {
              JIT_TABLE_VERSION, KILN_VMCTX_ABI);
     vm_note_failure(s, path, why);
     dlclose(handle); /* only its entry point ran: it returns a static table */
+    return false;
+  }
+  /* The code it makes goes into the module cache under libkiln's build id,
+   * which covers the compiler of its own build only (vm/identity.h). */
+  char why[256];
+  if (!vm_identity_check_jit(sym, why, sizeof why)) {
+    vm_note_failure(s, path, why);
+    dlclose(handle);
     return false;
   }
   loaded = jit;

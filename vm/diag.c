@@ -64,6 +64,12 @@ void vm_diag_from_error(kiln_diagnostic_t *diag, const fe_error *err) {
 /* snprintf's contract (see kiln.h), on top of fe_error_format, which
  * truncates silently: the line is formatted into a buffer large enough for
  * any diagnostic, then copied. */
+void vm_diag_nomem(kiln_diagnostic_t *diag, const char *what) {
+  fe_error oom = {.code = FE_E_NOMEM, .section = FE_SEC_NONE, .func = FE_NO_FUNC};
+  snprintf(oom.detail, sizeof oom.detail, "%s", what);
+  vm_diag_from_error(diag, &oom);
+}
+
 size_t kiln_diagnostic_format(const kiln_diagnostic_t *diag, char *buf,
                               size_t size) {
   char line[sizeof diag->message + 256];

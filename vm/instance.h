@@ -39,6 +39,10 @@ typedef struct vm_compiled {
   void **host_trampolines;         /* per type index: kiln_h<T> typed entries */
   struct vm_slot *warm_slots;      /* the engine's pool: free slots holding this
                                       module's state (vm/pool.c, under its lock) */
+  /* The module's artifact (vm/artifact.h: what the cache stores and
+   * wasm_module_serialize returns), or NULL when not made. */
+  uint8_t *artifact;
+  size_t artifact_size;
 } vm_compiled;
 
 /* How to compile. */
@@ -53,6 +57,16 @@ typedef struct vm_compile_opts {
 vm_compiled *vm_compiled_new(const fe_module *m, unsigned opt_level, char *err, size_t errlen);
 vm_compiled *vm_compiled_new_ex(const fe_module *m, const vm_compile_opts *opts, char *err,
                                 size_t errlen);
+/* The same, and when key is not NULL the artifact is made too (with that
+ * cache key) and kept in c->artifact. */
+vm_compiled *vm_compiled_compile(const fe_module *m, const vm_compile_opts *opts,
+                                 const uint8_t *key, char *err, size_t errlen);
+/* Loads the code of an opened artifact for its module description m (the
+ * artifact's, loaded); NULL with a message when it does not load.  The
+ * artifact's bytes are not kept (set c->artifact to keep them). */
+struct vm_artifact;
+vm_compiled *vm_compiled_load(const fe_module *m, const struct vm_artifact *a, char *err,
+                              size_t errlen);
 void vm_compiled_free(vm_compiled *c);
 
 /* A tag (exception handling).  Its identity is the object: each

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifact.h"
+#include "cache.h"
 #include "instance.h"
 #include "pool.h"
 #include "vm.h"
@@ -50,9 +52,7 @@ static void vm_module_count(const fe_module *m, kiln_module_info_t *info) {
   info->exports = m->nexports;
   info->elem_segments = m->nelems;
   info->data_segments = m->ndatas;
-  info->code_bytes = 0;
-  for (uint32_t f = m->nfunc_imports; f < m->nfuncs; f++)
-    info->code_bytes += m->funcs[f].body.len;
+  info->code_bytes = m->code_bytes;
 }
 
 /* ---- validation without keeping the module ---------------------------- */
@@ -114,16 +114,37 @@ void vm_module_release(vm_module *m) {
   free(m);
 }
 
+/* Frees a module no handle holds yet (refs 0). */
+static void vm_module_release_unheld(vm_module *m) {
+  atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+  vm_module_release(m);
+}
+
 void vm_module_retain(vm_module *m) {
   atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
 }
 
+/* The code-changing options of the engine's compilations. */
+static vm_compile_opts vm_engine_opts(const wasm_engine_t *e) {
+  unsigned p1 = e->config.opt_level_plus1;
+  return (vm_compile_opts){p1 ? p1 - 1 : 2, e->config.compile_threads, 0};
+}
+
+/* Compiles the module, keeping its artifact (for wasm_module_serialize),
+ * and writes it to the engine's cache.  The write happens under the
+ * module's lock; it is a file write, no sync. */
 vm_compiled *vm_module_compiled(vm_module *m, char *err, size_t errlen) {
   pthread_mutex_lock(&m->lock);
   if (!m->compiled) {
-    unsigned p1 = m->engine->config.opt_level_plus1;
-    vm_compile_opts opts = {p1 ? p1 - 1 : 2, m->engine->config.compile_threads, 0};
-    m->compiled = vm_compiled_new_ex(m->fe, &opts, err, errlen);
+    vm_compile_opts opts = vm_engine_opts(m->engine);
+    if (!m->has_key) {
+      vm_artifact_key(m->fe->bytes, m->fe->size, &opts, m->key);
+      m->has_key = true;
+    }
+    m->compiled = vm_compiled_compile(m->fe, &opts, m->key, err, errlen);
+    if (m->compiled && m->engine->cache)
+      vm_cache_put(m->engine->cache, m->key, m->compiled->artifact,
+                   m->compiled->artifact_size);
   }
   vm_compiled *c = m->compiled;
   pthread_mutex_unlock(&m->lock);
@@ -151,8 +172,88 @@ bool kiln_module_compile(wasm_module_t *module, kiln_diagnostic_t *diag) {
   return c != NULL;
 }
 
+/* A new module object holding fe (and compiled, which may be NULL), with
+ * no handle yet; NULL when out of memory (nothing is freed then). */
+static vm_module *vm_module_alloc(wasm_engine_t *engine, fe_module *fe, vm_compiled *compiled) {
+  vm_module *m = malloc(sizeof *m);
+  if (!m)
+    return NULL;
+  if (pthread_mutex_init(&m->lock, NULL) != 0) {
+    free(m);
+    return NULL;
+  }
+  atomic_init(&m->refs, 0);
+  m->engine = engine;
+  m->fe = fe;
+  m->compiled = compiled;
+  m->has_key = false;
+  return m;
+}
+
+/* The module of an artifact (bytes, which it takes on success); key: a
+ * cache entry's, or NULL.  NULL with the reason in why. */
+static vm_module *vm_module_from_artifact(wasm_engine_t *engine, uint8_t *bytes, size_t size,
+                                          const uint8_t *key, char *why, size_t whylen) {
+  vm_artifact a;
+  vm_compile_opts opts = vm_engine_opts(engine);
+  if (!vm_artifact_open(engine->types, bytes, size, key, &opts, &a, why, whylen))
+    return NULL;
+  vm_compiled *c = vm_compiled_load(a.fe, &a, why, whylen);
+  vm_module *m = c ? vm_module_alloc(engine, a.fe, c) : NULL;
+  if (c && !m) {
+    snprintf(why, whylen, "out of memory");
+    vm_compiled_free(c);
+  }
+  if (m) {
+    a.fe = NULL; /* the module's now */
+    c->artifact = bytes;
+    c->artifact_size = size;
+    if (key) {
+      memcpy(m->key, key, sizeof m->key);
+      m->has_key = true;
+    }
+  }
+  vm_artifact_close(&a);
+  return m;
+}
+
+/* Looks the module up in the engine's cache: its handle on a hit, NULL on
+ * a miss (a damaged or foreign entry is counted and removed).  Sets key. */
+static wasm_module_t *vm_module_from_cache(wasm_engine_t *engine, const uint8_t *bytes,
+                                           size_t size, uint8_t key[32]) {
+  vm_compile_opts opts = vm_engine_opts(engine);
+  vm_artifact_key(bytes, size, &opts, key);
+  uint8_t *entry;
+  size_t n;
+  if (vm_cache_get(engine->cache, key, &entry, &n)) {
+    char why[256];
+    vm_module *m = vm_module_from_artifact(engine, entry, n, key, why, sizeof why);
+    wasm_module_t *h = m ? vm_module_handle(m) : NULL;
+    if (h) {
+      vm_cache_count(engine->cache, true);
+      return h;
+    }
+    if (m)
+      vm_module_release_unheld(m);
+    else {
+      free(entry);
+      vm_cache_reject(engine->cache, key, why);
+    }
+  }
+  vm_cache_count(engine->cache, false);
+  return NULL;
+}
+
 wasm_module_t *kiln_module_new_ex(wasm_engine_t *engine, const uint8_t *bytes,
                                   size_t size, kiln_diagnostic_t *diag) {
+  uint8_t key[32];
+  if (engine->cache) {
+    wasm_module_t *h = vm_module_from_cache(engine, vm_bytes_or_empty(bytes), size, key);
+    if (h) {
+      if (diag) vm_diag_from_error(diag, NULL);
+      return h;
+    }
+  }
   fe_error err;
   fe_module *fe = fe_module_new(engine->types, vm_bytes_or_empty(bytes), size,
                                 &err);
@@ -160,37 +261,78 @@ wasm_module_t *kiln_module_new_ex(wasm_engine_t *engine, const uint8_t *bytes,
     if (diag) vm_diag_from_error(diag, &err);
     return NULL;
   }
-  vm_module *m = malloc(sizeof *m);
-  wasm_module_t *h = NULL;
-  if (!m) goto nomem;
-  if (pthread_mutex_init(&m->lock, NULL) != 0) {
-    free(m);
-    m = NULL;
-    goto nomem;
-  }
-  atomic_init(&m->refs, 0);
-  m->engine = engine;
-  m->fe = fe;
-  m->compiled = NULL;
-  h = vm_module_handle(m);
+  vm_module *m = vm_module_alloc(engine, fe, NULL);
+  wasm_module_t *h = m ? vm_module_handle(m) : NULL;
   if (!h) {
-    pthread_mutex_destroy(&m->lock);
-    goto nomem;
+    if (m) vm_module_release_unheld(m);
+    else fe_module_free(fe);
+    if (diag) vm_diag_nomem(diag, "creating the module object");
+    return NULL;
+  }
+  if (engine->cache) {
+    memcpy(m->key, key, sizeof key);
+    m->has_key = true;
   }
   if (diag) vm_diag_from_error(diag, NULL);
   return h;
+}
 
-nomem:
-  free(m);
-  fe_module_free(fe);
-  if (diag) {
-    fe_error oom = {.code = FE_E_NOMEM,
-                    .section = FE_SEC_NONE,
-                    .func = FE_NO_FUNC,
-                    .detail = "creating the module object"};
-    vm_diag_from_error(diag, &oom);
+/* ---- serialized modules (vm/artifact.h) -------------------------------- */
+
+bool kiln_module_serialize(wasm_module_t *module, wasm_byte_vec_t *out, kiln_diagnostic_t *diag) {
+  wasm_byte_vec_new_empty(out);
+  if (!kiln_module_compile(module, diag))
+    return false;
+  const vm_compiled *c = module->m->compiled;
+  wasm_byte_vec_new(out, c->artifact_size, (const wasm_byte_t *)c->artifact);
+  if (out->size != c->artifact_size) {
+    if (diag) vm_diag_nomem(diag, "serializing the module");
+    return false;
   }
-  return NULL;
+  return true;
+}
+
+void wasm_module_serialize(const wasm_module_t *module, own wasm_byte_vec_t *out) {
+  if (!module) {
+    wasm_byte_vec_new_empty(out);
+    return;
+  }
+  /* compiling changes nothing the standard's const promises: the module's
+   * code is made once, under its lock */
+  kiln_module_serialize((wasm_module_t *)module, out, NULL);
+}
+
+wasm_module_t *kiln_module_deserialize_ex(wasm_engine_t *engine, const uint8_t *bytes,
+                                          size_t size, kiln_diagnostic_t *diag) {
+  uint8_t *copy = malloc(size ? size : 1);
+  if (!copy) {
+    if (diag) vm_diag_nomem(diag, "deserializing the module");
+    return NULL;
+  }
+  if (size)
+    memcpy(copy, bytes, size);
+  char why[sizeof diag->message - 32];
+  vm_module *m = vm_module_from_artifact(engine, copy, size, NULL, why, sizeof why);
+  wasm_module_t *h = m ? vm_module_handle(m) : NULL;
+  if (!h) {
+    if (m) vm_module_release_unheld(m);
+    else free(copy);
+    if (diag) {
+      vm_diag_from_error(diag, NULL);
+      diag->kind = KILN_DIAG_MALFORMED;
+      snprintf(diag->message, sizeof diag->message, "unusable compiled module: %s",
+               m ? "out of memory" : why);
+    }
+    return NULL;
+  }
+  if (diag) vm_diag_from_error(diag, NULL);
+  return h;
+}
+
+wasm_module_t *wasm_module_deserialize(wasm_store_t *store, const wasm_byte_vec_t *bytes) {
+  if (!store || !bytes) return NULL;
+  return kiln_module_deserialize_ex(store->engine, (const uint8_t *)bytes->data, bytes->size,
+                                    NULL);
 }
 
 wasm_module_t *wasm_module_new(wasm_store_t *store,

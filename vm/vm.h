@@ -54,6 +54,9 @@ struct wasm_config_t {
   kiln_pooling_config_t pooling; /* kiln_config_set_pooling; instance_slots 0: off */
   uint64_t gc_heap_limit;   /* kiln_config_set_gc_heap_limit; 0: the maximum */
   bool gc_stress;           /* kiln_config_set_gc_stress */
+  bool cache;               /* kiln_config_set_cache */
+  char *cache_dir;          /* its directory (malloc'ed), NULL: the default */
+  uint64_t cache_limit;     /* kiln_config_set_cache_limit; 0: the default */
 };
 
 typedef struct vm_host_link vm_host_link;
@@ -65,6 +68,7 @@ struct wasm_engine_t {
   vm_host_link *host_links;
   pthread_mutex_t host_links_lock;
   struct vm_pool *pool; /* the pooling allocator (vm/pool.h), or NULL */
+  struct vm_cache *cache; /* the module cache (vm/cache.h), or NULL: off */
 };
 
 /* ---- host_link.c ------------------------------------------------------- */
@@ -235,9 +239,14 @@ typedef struct vm_module {
   fe_module *fe;         /* the validated description: what the compiler
                             reads */
   /* The module's compiled code, made on the first instantiation
-   * (vm_module_compiled) under `lock` and freed with the module. */
+   * (vm_module_compiled) under `lock` and freed with the module; a module
+   * loaded from the cache or an artifact has it from the start. */
   pthread_mutex_t lock;
   struct vm_compiled *compiled;
+  /* The module's cache key (vm/artifact.h), computed when the engine has a
+   * cache at creation, else at compilation. */
+  uint8_t key[32];
+  bool has_key;
 } vm_module;
 
 /* One more reference on m (instances hold one: their store keeps the
@@ -365,6 +374,8 @@ _Noreturn void vm_trap_raise_host(wasm_trap_t *trap);
 
 /* Fills *diag from a frontend error (which may be NULL: success). */
 void vm_diag_from_error(kiln_diagnostic_t *diag, const fe_error *err);
+/* Fills *diag with "out of memory: <what>". */
+void vm_diag_nomem(kiln_diagnostic_t *diag, const char *what);
 
 /* ---- compiler.c: the compiler object --------------------------------- */
 
