@@ -34,7 +34,6 @@ struct vm_cache {
   uint64_t limit;
   atomic_uint_least64_t hits, misses, rejected, writes, write_failures, evictions;
   atomic_uint_least64_t fault_after; /* tests: ENOSPC after this many bytes */
-  atomic_uint serial;                /* temporary file names */
   pthread_mutex_t error_lock;
   char error[256];
 };
@@ -205,12 +204,16 @@ static bool write_all(vm_cache *c, int fd, const uint8_t *data, size_t size) {
 
 static void evict(vm_cache *c);
 
+/* Temporary file names are unique in the process (two engines may share a
+ * directory) and, with the pid, across processes. */
+static atomic_uint tmp_serial;
+
 void vm_cache_put(vm_cache *c, const uint8_t key[VM_HASH_BYTES], const uint8_t *data,
                   size_t size) {
   char path[sizeof c->dir + ENTRY_NAME_LEN + 2], tmp[sizeof c->dir + 64];
   entry_path(c, key, path, sizeof path);
   snprintf(tmp, sizeof tmp, "%s/" TMP_PREFIX "%ld-%u", c->dir, (long)getpid(),
-           atomic_fetch_add_explicit(&c->serial, 1, memory_order_relaxed));
+           atomic_fetch_add_explicit(&tmp_serial, 1, memory_order_relaxed));
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0 && errno == ENOENT && make_dirs(c->dir))
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -14,6 +14,7 @@
  * reach the fault hook (vm/cache.h) and the header layout
  * (vm/artifact.h).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -519,6 +520,54 @@ static void test_eviction(void **state) {
   tmpdir_remove(&t);
 }
 
+/* Threads with engines of their own on one directory, each compiling
+ * modules of its own at the same time: every write succeeds (temporary
+ * file names are unique in the process, not per engine). */
+typedef struct writer {
+  const char *dir;
+  int id;
+  kiln_cache_stats_t st;
+} writer;
+
+static void *write_modules(void *p) {
+  writer *w = p;
+  wasm_engine_t *e = cache_engine(w->dir, 2);
+  for (int i = 0; i < 8; i++) {
+    char wat[128];
+    snprintf(wat, sizeof wat, "(module (func (export \"f\") (result i32) (i32.const %d)))",
+             w->id * 100 + i);
+    wasm_byte_vec_t b = module_bytes(wat);
+    wasm_module_t *m = kiln_module_new_ex(e, (const uint8_t *)b.data, b.size, NULL);
+    if (m) kiln_module_compile(m, NULL);
+    wasm_module_delete(m);
+    wasm_byte_vec_delete(&b);
+  }
+  w->st = stats_of(e);
+  wasm_engine_delete(e);
+  return NULL;
+}
+
+static void test_engines_share_a_directory(void **state) {
+  (void)state;
+  tmpdir t;
+  tmpdir_make(&t);
+  writer w[2] = {{t.cache, 1, {0}}, {t.cache, 2, {0}}};
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(pthread_create(&th[i], NULL, write_modules, &w[i]), 0);
+  for (int i = 0; i < 2; i++)
+    pthread_join(th[i], NULL);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(w[i].st.writes, 8);
+    assert_int_equal(w[i].st.write_failures, 0);
+  }
+  uint64_t n, bytes;
+  char err[256];
+  assert_true(kiln_cache_usage(t.cache, &n, &bytes, err, sizeof err));
+  assert_int_equal(n, 16);
+  tmpdir_remove(&t);
+}
+
 /* ---- explicit artifacts ------------------------------------------------- */
 
 /* Recomputes an artifact's checksum after a test edited its header, so
@@ -623,6 +672,7 @@ int main(void) {
       cmocka_unit_test(test_missing_and_unusable_dir),
       cmocka_unit_test(test_disk_full),
       cmocka_unit_test(test_eviction),
+      cmocka_unit_test(test_engines_share_a_directory),
       cmocka_unit_test(test_artifacts),
   };
   int n = (int)(sizeof tests / sizeof tests[0]);
