@@ -29,37 +29,6 @@
 #include "types.h"
 #include "validate.h"
 
-/* ------------------------------------------------------------------------
- * Implementation limits
- *
- * Far above what real modules use (the JS API's limits are lower still),
- * low enough that arrays sized from them stay in the tens of megabytes.
- * Exceeding one raises FE_E_TOO_MANY.
- * ---------------------------------------------------------------------- */
-enum {
-  MAX_TYPES = 1000000,
-  MAX_FIELDS = 1000000,  /* fields of a struct type */
-  MAX_FUNC_VALUES = 1000, /* params, and results, of a function type (the JS
-                             API's limit, which V8 and Wasmtime apply): the
-                             validator's work per call grows with them */
-  MAX_IMPORTS = 1000000,
-  MAX_FUNCS = 1000000,
-  MAX_TABLES = 100000,
-  MAX_MEMS = 100000,
-  MAX_TAGS = 100000,
-  MAX_GLOBALS = 1000000,
-  MAX_EXPORTS = 1000000,
-  MAX_ELEM_SEGS = 1000000,
-  MAX_ELEMS = 1000000,   /* elements of one segment */
-  MAX_DATA_SEGS = 1000000,
-  MAX_CUSTOMS = 1000000,
-};
-
-/* Largest memory in pages: 2^16 pages of 64 KiB for 32-bit addresses,
- * 2^48 for 64-bit ones (2^64 bytes). */
-#define MAX_PAGES32 ((uint64_t)1 << 16)
-#define MAX_PAGES64 ((uint64_t)1 << 48)
-
 /* Binary encodings that are not value types or section ids. */
 enum {
   BIN_REC = 0x4e,
@@ -263,7 +232,7 @@ static void read_field(decoder *d, fe_reader *r, uint32_t ntypes,
 /* vec(valtype). */
 static fe_valtype *read_valtypes(decoder *d, fe_reader *r, uint32_t ntypes,
                                  uint32_t *n) {
-  *n = read_count(d, r, 0, MAX_FUNC_VALUES, "parameters or results");
+  *n = read_count(d, r, 0, FE_MAX_FUNC_VALUES, "parameters or results");
   fe_valtype *vt = fe_arena_array(&d->m->arena, *n, sizeof *vt);
   for (uint32_t i = 0; i < *n; i++)
     vt[i] = fe_read_valtype(r, ntypes);
@@ -299,7 +268,7 @@ static void read_comptype(decoder *d, fe_reader *r, uint32_t ntypes,
     break;
   }
   case FE_COMP_STRUCT:
-    t->n = read_count(d, r, 0, MAX_FIELDS, "fields");
+    t->n = read_count(d, r, 0, FE_MAX_FIELDS, "fields");
     t->vt = fe_arena_array(a, t->n, sizeof *t->vt);
     t->mut = fe_arena_array(a, t->n, sizeof *t->mut);
     for (uint32_t i = 0; i < t->n; i++)
@@ -353,9 +322,9 @@ static void type_section(decoder *d, fe_reader *r) {
     uint32_t n = 1;
     if (fe_peek_u8(r) == BIN_REC) {
       r->p++;
-      n = read_count(d, r, m->ntypes, MAX_TYPES, "types");
-    } else if (m->ntypes >= MAX_TYPES) {
-      FAIL(d, at, FE_E_TOO_MANY, "more than %u types", MAX_TYPES);
+      n = read_count(d, r, m->ntypes, FE_MAX_TYPES, "types");
+    } else if (m->ntypes >= FE_MAX_TYPES) {
+      FAIL(d, at, FE_E_TOO_MANY, "more than %u types", FE_MAX_TYPES);
     }
     uint32_t start = m->ntypes;
     m->types = arena_reserve(d, m->types, start, &d->types_cap, start + n,
@@ -429,7 +398,7 @@ static void read_tabletype(decoder *d, fe_reader *r, fe_table *t) {
 static void read_memtype(decoder *d, fe_reader *r, fe_memory *mem) {
   size_t at = fe_offset(r);
   read_limits(d, r, &mem->lim);
-  check_limits(d, &mem->lim, mem->lim.is64 ? MAX_PAGES64 : MAX_PAGES32,
+  check_limits(d, &mem->lim, mem->lim.is64 ? FE_MAX_PAGES64 : FE_MAX_PAGES32,
                FE_E_MEMORY_SIZE, at);
 }
 
@@ -459,7 +428,7 @@ static void read_tagtype(decoder *d, fe_reader *r, fe_tag *tag) {
  * ---------------------------------------------------------------------- */
 static void import_section(decoder *d, fe_reader *r) {
   fe_module *m = d->m;
-  uint32_t n = read_count(d, r, 0, MAX_IMPORTS, "imports");
+  uint32_t n = read_count(d, r, 0, FE_MAX_IMPORTS, "imports");
   m->imports = fe_arena_array(&m->arena, n, sizeof *m->imports);
   m->nimports = n;
   for (uint32_t i = 0; i < n; i++) {
@@ -470,36 +439,36 @@ static void import_section(decoder *d, fe_reader *r) {
     im->kind = fe_read_u8(r);
     switch (im->kind) {
     case FE_EXT_FUNC:
-      if (m->nfuncs >= MAX_FUNCS)
-        FAIL(d, at, FE_E_TOO_MANY, "more than %u functions", MAX_FUNCS);
+      if (m->nfuncs >= FE_MAX_FUNCS)
+        FAIL(d, at, FE_E_TOO_MANY, "more than %u functions", FE_MAX_FUNCS);
       RESERVE1(d, m->funcs, m->nfuncs, d->funcs_cap);
       m->funcs[m->nfuncs].type = read_functype_index(d, r);
       im->index = m->nfuncs++;
       break;
     case FE_EXT_TABLE:
-      if (m->ntables >= MAX_TABLES)
-        FAIL(d, at, FE_E_TOO_MANY, "more than %u tables", MAX_TABLES);
+      if (m->ntables >= FE_MAX_TABLES)
+        FAIL(d, at, FE_E_TOO_MANY, "more than %u tables", FE_MAX_TABLES);
       RESERVE1(d, m->tables, m->ntables, d->tables_cap);
       read_tabletype(d, r, &m->tables[m->ntables]);
       im->index = m->ntables++;
       break;
     case FE_EXT_MEMORY:
-      if (m->nmems >= MAX_MEMS)
-        FAIL(d, at, FE_E_TOO_MANY, "more than %u memories", MAX_MEMS);
+      if (m->nmems >= FE_MAX_MEMS)
+        FAIL(d, at, FE_E_TOO_MANY, "more than %u memories", FE_MAX_MEMS);
       RESERVE1(d, m->mems, m->nmems, d->mems_cap);
       read_memtype(d, r, &m->mems[m->nmems]);
       im->index = m->nmems++;
       break;
     case FE_EXT_GLOBAL:
-      if (m->nglobals >= MAX_GLOBALS)
-        FAIL(d, at, FE_E_TOO_MANY, "more than %u globals", MAX_GLOBALS);
+      if (m->nglobals >= FE_MAX_GLOBALS)
+        FAIL(d, at, FE_E_TOO_MANY, "more than %u globals", FE_MAX_GLOBALS);
       RESERVE1(d, m->globals, m->nglobals, d->globals_cap);
       read_globaltype(d, r, &m->globals[m->nglobals]);
       im->index = m->nglobals++;
       break;
     case FE_EXT_TAG:
-      if (m->ntags >= MAX_TAGS)
-        FAIL(d, at, FE_E_TOO_MANY, "more than %u tags", MAX_TAGS);
+      if (m->ntags >= FE_MAX_TAGS)
+        FAIL(d, at, FE_E_TOO_MANY, "more than %u tags", FE_MAX_TAGS);
       RESERVE1(d, m->tags, m->ntags, d->tags_cap);
       read_tagtype(d, r, &m->tags[m->ntags]);
       im->index = m->ntags++;
@@ -520,7 +489,7 @@ static void import_section(decoder *d, fe_reader *r) {
  * ---------------------------------------------------------------------- */
 static void function_section(decoder *d, fe_reader *r) {
   fe_module *m = d->m;
-  uint32_t n = read_count(d, r, m->nfuncs, MAX_FUNCS, "functions");
+  uint32_t n = read_count(d, r, m->nfuncs, FE_MAX_FUNCS, "functions");
   m->funcs = arena_reserve(d, m->funcs, m->nfuncs, &d->funcs_cap,
                            m->nfuncs + n, sizeof *m->funcs);
   for (uint32_t i = 0; i < n; i++)
@@ -533,7 +502,7 @@ static void function_section(decoder *d, fe_reader *r) {
  * the element type must be nullable. */
 static void table_section(decoder *d, fe_reader *r) {
   fe_module *m = d->m;
-  uint32_t n = read_count(d, r, m->ntables, MAX_TABLES, "tables");
+  uint32_t n = read_count(d, r, m->ntables, FE_MAX_TABLES, "tables");
   m->tables = arena_reserve(d, m->tables, m->ntables, &d->tables_cap,
                             m->ntables + n, sizeof *m->tables);
   for (uint32_t i = 0; i < n; i++) {
@@ -563,7 +532,7 @@ static void table_section(decoder *d, fe_reader *r) {
 
 static void memory_section(decoder *d, fe_reader *r) {
   fe_module *m = d->m;
-  uint32_t n = read_count(d, r, m->nmems, MAX_MEMS, "memories");
+  uint32_t n = read_count(d, r, m->nmems, FE_MAX_MEMS, "memories");
   m->mems = arena_reserve(d, m->mems, m->nmems, &d->mems_cap, m->nmems + n,
                           sizeof *m->mems);
   for (uint32_t i = 0; i < n; i++)
@@ -572,7 +541,7 @@ static void memory_section(decoder *d, fe_reader *r) {
 
 static void tag_section(decoder *d, fe_reader *r) {
   fe_module *m = d->m;
-  uint32_t n = read_count(d, r, m->ntags, MAX_TAGS, "tags");
+  uint32_t n = read_count(d, r, m->ntags, FE_MAX_TAGS, "tags");
   m->tags = arena_reserve(d, m->tags, m->ntags, &d->tags_cap, m->ntags + n,
                           sizeof *m->tags);
   for (uint32_t i = 0; i < n; i++)
@@ -583,7 +552,7 @@ static void tag_section(decoder *d, fe_reader *r) {
  * this one (imported or defined: Wasm 3.0 / extended-const). */
 static void global_section(decoder *d, fe_reader *r) {
   fe_module *m = d->m;
-  uint32_t n = read_count(d, r, m->nglobals, MAX_GLOBALS, "globals");
+  uint32_t n = read_count(d, r, m->nglobals, FE_MAX_GLOBALS, "globals");
   m->globals = arena_reserve(d, m->globals, m->nglobals, &d->globals_cap,
                              m->nglobals + n, sizeof *m->globals);
   for (uint32_t i = 0; i < n; i++) {
@@ -635,11 +604,11 @@ static const fe_errcode unknown_code[] = {
 
 static void export_section(decoder *d, fe_reader *r) {
   fe_module *m = d->m;
-  uint32_t n = read_count(d, r, 0, MAX_EXPORTS, "exports");
+  uint32_t n = read_count(d, r, 0, FE_MAX_EXPORTS, "exports");
   m->exports = fe_arena_array(&m->arena, n, sizeof *m->exports);
   m->nexports = n;
   uint32_t nslots = 16;
-  while (nslots < 2 * n) /* n <= MAX_EXPORTS: no overflow */
+  while (nslots < 2 * n) /* n <= FE_MAX_EXPORTS: no overflow */
     nslots *= 2;
   uint32_t *slots = fe_arena_array(&m->arena, nslots, sizeof *slots);
   for (uint32_t i = 0; i < n; i++) {
@@ -742,7 +711,7 @@ static void read_elem(decoder *d, fe_reader *r, fe_elem *e) {
          fe_valtype_str(m->tables[e->table].elem, b2, sizeof b2));
   }
 
-  e->count = read_count(d, r, 0, MAX_ELEMS, "elements in a segment");
+  e->count = read_count(d, r, 0, FE_MAX_ELEMS, "elements in a segment");
   if (exprs) {
     e->exprs = fe_arena_array(&m->arena, e->count, sizeof *e->exprs);
     for (uint32_t i = 0; i < e->count; i++)
@@ -762,7 +731,7 @@ static void read_elem(decoder *d, fe_reader *r, fe_elem *e) {
 
 static void element_section(decoder *d, fe_reader *r) {
   fe_module *m = d->m;
-  uint32_t n = read_count(d, r, 0, MAX_ELEM_SEGS, "element segments");
+  uint32_t n = read_count(d, r, 0, FE_MAX_ELEM_SEGS, "element segments");
   m->elems = fe_arena_array(&m->arena, n, sizeof *m->elems);
   m->nelems = n;
   for (uint32_t i = 0; i < n; i++)
@@ -829,7 +798,7 @@ static void read_data(decoder *d, fe_reader *r, fe_data *seg) {
 static void data_section(decoder *d, fe_reader *r) {
   fe_module *m = d->m;
   size_t at = fe_offset(r);
-  uint32_t n = read_count(d, r, 0, MAX_DATA_SEGS, "data segments");
+  uint32_t n = read_count(d, r, 0, FE_MAX_DATA_SEGS, "data segments");
   if (m->has_datacount && n != m->datacount)
     defer(d, at, FE_E_DATA_COUNT_MISMATCH, "%u segments, data count %u", n,
           m->datacount);
@@ -851,8 +820,8 @@ static void data_section(decoder *d, fe_reader *r) {
 static void custom_section(decoder *d, fe_reader *r) {
   fe_module *m = d->m;
   size_t at = fe_offset(r);
-  if (m->ncustoms >= MAX_CUSTOMS)
-    FAIL(d, at, FE_E_TOO_MANY, "more than %u custom sections", MAX_CUSTOMS);
+  if (m->ncustoms >= FE_MAX_CUSTOMS)
+    FAIL(d, at, FE_E_TOO_MANY, "more than %u custom sections", FE_MAX_CUSTOMS);
   RESERVE1(d, m->customs, m->ncustoms, d->customs_cap);
   fe_custom *c = &m->customs[m->ncustoms++];
   c->name.str = fe_read_name(r, &c->name.len);

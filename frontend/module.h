@@ -111,6 +111,39 @@ static inline fe_valtype fe_unpacked(fe_valtype t) {
 }
 
 /* ------------------------------------------------------------------------
+ * Implementation limits
+ *
+ * Far above what real modules use (the JS API's limits are lower still),
+ * low enough that arrays sized from them stay in the tens of megabytes.
+ * Exceeding one raises FE_E_TOO_MANY.  Decoding applies them (decode.c),
+ * and so does loading a saved description (serial.c): the VM sizes its
+ * structures by them (vm/layout.c keeps a vmctx below 4 GiB).
+ * ---------------------------------------------------------------------- */
+enum {
+  FE_MAX_TYPES = 1000000,
+  FE_MAX_FIELDS = 1000000,  /* fields of a struct type */
+  FE_MAX_FUNC_VALUES = 1000, /* params, and results, of a function type (the JS
+                             API's limit, which V8 and Wasmtime apply): the
+                             validator's work per call grows with them */
+  FE_MAX_IMPORTS = 1000000,
+  FE_MAX_FUNCS = 1000000,
+  FE_MAX_TABLES = 100000,
+  FE_MAX_MEMS = 100000,
+  FE_MAX_TAGS = 100000,
+  FE_MAX_GLOBALS = 1000000,
+  FE_MAX_EXPORTS = 1000000,
+  FE_MAX_ELEM_SEGS = 1000000,
+  FE_MAX_ELEMS = 1000000,   /* elements of one segment */
+  FE_MAX_DATA_SEGS = 1000000,
+  FE_MAX_CUSTOMS = 1000000,
+};
+
+/* Largest memory in pages: 2^16 pages of 64 KiB for 32-bit addresses,
+ * 2^48 for 64-bit ones (2^64 bytes). */
+#define FE_MAX_PAGES32 ((uint64_t)1 << 16)
+#define FE_MAX_PAGES64 ((uint64_t)1 << 48)
+
+/* ------------------------------------------------------------------------
  * Types (the type section): rec groups of sub types of composite types
  * ---------------------------------------------------------------------- */
 enum {

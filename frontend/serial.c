@@ -258,11 +258,12 @@ static uint64_t get_u64(loader *l, const char *what) {
 }
 
 /* A count of records of at least `min_size` bytes each: it cannot exceed
- * what is left, which bounds every allocation by the input's size. */
-static uint32_t get_count(loader *l, size_t min_size, const char *what) {
+ * what is left, which bounds every allocation by the input's size, nor the
+ * decoder's limit (module.h), which the VM sizes its structures by. */
+static uint32_t get_count(loader *l, size_t min_size, uint32_t max, const char *what) {
   uint32_t n = get_u32(l, what);
-  if (n > (size_t)(l->end - l->p) / min_size)
-    CORRUPT(l, "%u %s in %zu bytes", n, what, (size_t)(l->end - l->p));
+  if (n > (size_t)(l->end - l->p) / min_size || n > max)
+    CORRUPT(l, "%u %s in %zu bytes (at most %u)", n, what, (size_t)(l->end - l->p), max);
   return n;
 }
 
@@ -285,16 +286,17 @@ static fe_name get_name(loader *l, const char *what) {
   return (fe_name){(const char *)l->m->bytes + sp.off, sp.len};
 }
 
-static fe_limits get_limits(loader *l) {
+static fe_limits get_limits(loader *l, uint64_t range32, uint64_t range64) {
   fe_limits lim;
   lim.min = get_u64(l, "limits");
   lim.max = get_u64(l, "limits");
   lim.has_max = get_bool(l, "limits");
   lim.is64 = get_bool(l, "limits");
   lim.shared = get_bool(l, "limits");
-  if (lim.has_max && lim.max < lim.min)
-    CORRUPT(l, "limits min %llu > max %llu", (unsigned long long)lim.min,
-            (unsigned long long)lim.max);
+  uint64_t range = lim.is64 ? range64 : range32;
+  if ((lim.has_max && lim.max < lim.min) || lim.min > range || (lim.has_max && lim.max > range))
+    CORRUPT(l, "limits min %llu, max %llu (at most %llu)", (unsigned long long)lim.min,
+            (unsigned long long)lim.max, (unsigned long long)range);
   return lim;
 }
 
@@ -345,7 +347,7 @@ static uint32_t get_functype(loader *l, const char *what) {
 
 static void load_types(loader *l) {
   fe_module *m = l->m;
-  m->ntypes = get_count(l, 22, "types");
+  m->ntypes = get_count(l, 22, FE_MAX_TYPES, "types");
   m->types = alloc_n(l, m->ntypes, sizeof *m->types);
   for (uint32_t i = 0; i < m->ntypes; i++) {
     fe_type *t = &m->types[i];
@@ -355,17 +357,21 @@ static void load_types(loader *l) {
     t->rec_start = get_u32(l, "type");
     t->rec_size = get_u32(l, "type");
     t->nparams = get_u32(l, "type");
-    t->n = get_count(l, 8, "value types");
+    t->n = get_count(l, 8, FE_MAX_FIELDS, "value types");
     if (t->kind != FE_COMP_FUNC && t->kind != FE_COMP_STRUCT && t->kind != FE_COMP_ARRAY)
       CORRUPT(l, "type %u has kind 0x%x", i, t->kind);
     if (t->rec_start > i || t->rec_size == 0 || t->rec_size > m->ntypes - t->rec_start ||
         i >= t->rec_start + t->rec_size ||
         (i > t->rec_start && (m->types[i - 1].rec_start != t->rec_start ||
-                              m->types[i - 1].rec_size != t->rec_size)))
+                              m->types[i - 1].rec_size != t->rec_size)) ||
+        /* a group starts where the one before ends */
+        (i == t->rec_start && i > 0 &&
+         m->types[i - 1].rec_start + m->types[i - 1].rec_size != i))
       CORRUPT(l, "type %u in rec group [%u, +%u)", i, t->rec_start, t->rec_size);
     if (t->super != FE_NO_INDEX && t->super >= i)
       CORRUPT(l, "type %u has supertype %u", i, t->super);
-    if (t->kind == FE_COMP_FUNC ? t->nparams > t->n
+    if (t->kind == FE_COMP_FUNC ? t->nparams > t->n || t->nparams > FE_MAX_FUNC_VALUES ||
+                                      t->n - t->nparams > FE_MAX_FUNC_VALUES
                                 : t->nparams != 0 || (t->kind == FE_COMP_ARRAY && t->n != 1))
       CORRUPT(l, "type %u has %u params of %u types", i, t->nparams, t->n);
     /* ntypes is not final until the whole section is read, but rec groups
@@ -392,9 +398,9 @@ static void load_types(loader *l) {
 }
 
 /* The count of an index space and how many of it are imports. */
-static void get_space(loader *l, uint32_t *n, uint32_t *nimports, size_t min_size,
+static void get_space(loader *l, uint32_t *n, uint32_t *nimports, size_t min_size, uint32_t max,
                       const char *what) {
-  *n = get_count(l, min_size, what);
+  *n = get_count(l, min_size, max, what);
   *nimports = get_u32(l, what);
   if (*nimports > *n)
     CORRUPT(l, "%u imported of %u %s", *nimports, *n, what);
@@ -402,7 +408,7 @@ static void get_space(loader *l, uint32_t *n, uint32_t *nimports, size_t min_siz
 
 static void load_imports(loader *l) {
   fe_module *m = l->m;
-  m->nimports = get_count(l, 21, "imports");
+  m->nimports = get_count(l, 21, FE_MAX_IMPORTS, "imports");
   m->imports = alloc_n(l, m->nimports, sizeof *m->imports);
   for (uint32_t i = 0; i < m->nimports; i++) {
     m->imports[i].module = get_name(l, "an import's module name");
@@ -425,37 +431,45 @@ static uint32_t space_of(const fe_module *m, uint8_t kind, bool imported) {
   }
 }
 
-/* Imports are checked once every index space is known: each names an
- * imported entity of its kind. */
+/* Imports are checked once every index space is known: as decoding numbers
+ * them, the imports of each kind are that kind's imported entities 0, 1, ...
+ * in order, each named exactly once (instantiation fills the imported part
+ * of every index space from the import list alone). */
 static void check_imports(loader *l) {
+  uint32_t next[FE_EXT_TAG + 1] = {0};
   for (uint32_t i = 0; i < l->m->nimports; i++) {
     const fe_import *imp = &l->m->imports[i];
     uint32_t n = space_of(l->m, imp->kind, true);
-    if (n == UINT32_MAX || imp->index >= n)
+    if (n == UINT32_MAX || imp->index >= n || imp->index != next[imp->kind])
       CORRUPT(l, "import %u is entity %u of kind %u", i, imp->index, imp->kind);
+    next[imp->kind]++;
   }
+  for (uint8_t k = FE_EXT_FUNC; k <= FE_EXT_TAG; k++)
+    if (next[k] != space_of(l->m, k, true))
+      CORRUPT(l, "%u imports of kind %u for %u imported entities", next[k], k,
+              space_of(l->m, k, true));
 }
 
 static void load_entities(loader *l) {
   fe_module *m = l->m;
   load_imports(l);
-  get_space(l, &m->nfuncs, &m->nfunc_imports, 4, "functions");
+  get_space(l, &m->nfuncs, &m->nfunc_imports, 4, FE_MAX_FUNCS, "functions");
   m->funcs = alloc_n(l, m->nfuncs, sizeof *m->funcs);
   for (uint32_t i = 0; i < m->nfuncs; i++)
     m->funcs[i].type = get_functype(l, "a function");
-  get_space(l, &m->ntables, &m->ntable_imports, 36, "tables");
+  get_space(l, &m->ntables, &m->ntable_imports, 36, FE_MAX_TABLES, "tables");
   m->tables = alloc_n(l, m->ntables, sizeof *m->tables);
   for (uint32_t i = 0; i < m->ntables; i++) {
     m->tables[i].elem = get_reftype(l, "a table");
-    m->tables[i].lim = get_limits(l);
+    m->tables[i].lim = get_limits(l, UINT32_MAX, UINT64_MAX);
     m->tables[i].has_init = get_bool(l, "table");
     m->tables[i].init = get_span(l, "a table initializer");
   }
-  get_space(l, &m->nmems, &m->nmem_imports, 19, "memories");
+  get_space(l, &m->nmems, &m->nmem_imports, 19, FE_MAX_MEMS, "memories");
   m->mems = alloc_n(l, m->nmems, sizeof *m->mems);
   for (uint32_t i = 0; i < m->nmems; i++)
-    m->mems[i].lim = get_limits(l);
-  get_space(l, &m->nglobals, &m->nglobal_imports, 17, "globals");
+    m->mems[i].lim = get_limits(l, FE_MAX_PAGES32, FE_MAX_PAGES64);
+  get_space(l, &m->nglobals, &m->nglobal_imports, 17, FE_MAX_GLOBALS, "globals");
   m->globals = alloc_n(l, m->nglobals, sizeof *m->globals);
   for (uint32_t i = 0; i < m->nglobals; i++) {
     m->globals[i].type = check_vt(l, get_u64(l, "global"), false, "a global");
@@ -464,13 +478,13 @@ static void load_entities(loader *l) {
     if (i >= m->nglobal_imports && m->globals[i].init.len == 0)
       CORRUPT(l, "global %u has no initializer", i);
   }
-  get_space(l, &m->ntags, &m->ntag_imports, 4, "tags");
+  get_space(l, &m->ntags, &m->ntag_imports, 4, FE_MAX_TAGS, "tags");
   m->tags = alloc_n(l, m->ntags, sizeof *m->tags);
   for (uint32_t i = 0; i < m->ntags; i++)
     m->tags[i].type = get_functype(l, "a tag");
   check_imports(l);
 
-  m->nexports = get_count(l, 13, "exports");
+  m->nexports = get_count(l, 13, FE_MAX_EXPORTS, "exports");
   m->exports = alloc_n(l, m->nexports, sizeof *m->exports);
   for (uint32_t i = 0; i < m->nexports; i++) {
     fe_export *e = &m->exports[i];
@@ -489,7 +503,7 @@ static void load_entities(loader *l) {
 
 static void load_segments(loader *l) {
   fe_module *m = l->m;
-  m->nelems = get_count(l, 26, "element segments");
+  m->nelems = get_count(l, 26, FE_MAX_ELEM_SEGS, "element segments");
   m->elems = alloc_n(l, m->nelems, sizeof *m->elems);
   for (uint32_t i = 0; i < m->nelems; i++) {
     fe_elem *e = &m->elems[i];
@@ -498,7 +512,7 @@ static void load_segments(loader *l) {
     e->offset = get_span(l, "an element offset");
     e->type = get_reftype(l, "an element segment");
     bool funcs = get_bool(l, "element segment");
-    e->count = get_count(l, funcs ? 4 : 8, "elements");
+    e->count = get_count(l, funcs ? 4 : 8, FE_MAX_ELEMS, "elements");
     if (e->mode > FE_SEG_DECLARATIVE || (e->mode == FE_SEG_ACTIVE && e->table >= m->ntables))
       CORRUPT(l, "element segment %u: mode %u, table %u", i, e->mode, e->table);
     if (funcs) {
@@ -512,7 +526,7 @@ static void load_segments(loader *l) {
         e->exprs[j] = get_span(l, "an element expression");
     }
   }
-  m->ndatas = get_count(l, 21, "data segments");
+  m->ndatas = get_count(l, 21, FE_MAX_DATA_SEGS, "data segments");
   m->datas = alloc_n(l, m->ndatas, sizeof *m->datas);
   for (uint32_t i = 0; i < m->ndatas; i++) {
     fe_data *d = &m->datas[i];

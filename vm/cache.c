@@ -134,7 +134,19 @@ static bool read_all(int fd, uint8_t **data, size_t *size) {
   return true;
 }
 
+/* Without a build id of its own this program could not tell its entries
+ * from another build's: nothing is cached (identity.h), rather than every
+ * entry written and then rejected (and removed) by the next lookup. */
+static bool have_build_id(vm_cache *c) {
+  if (vm_identity_get()->build_id_len)
+    return true;
+  note_error(c, "no", "caching", "this program has no GNU build id (link with --build-id)");
+  return false;
+}
+
 bool vm_cache_get(vm_cache *c, const uint8_t key[VM_HASH_BYTES], uint8_t **data, size_t *size) {
+  if (!have_build_id(c))
+    return false;
   char path[sizeof c->dir + ENTRY_NAME_LEN + 2];
   entry_path(c, key, path, sizeof path);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -210,13 +222,29 @@ static atomic_uint tmp_serial;
 
 void vm_cache_put(vm_cache *c, const uint8_t key[VM_HASH_BYTES], const uint8_t *data,
                   size_t size) {
+  if (!have_build_id(c)) {
+    atomic_fetch_add_explicit(&c->write_failures, 1, memory_order_relaxed);
+    return;
+  }
   char path[sizeof c->dir + ENTRY_NAME_LEN + 2], tmp[sizeof c->dir + 64];
   entry_path(c, key, path, sizeof path);
-  snprintf(tmp, sizeof tmp, "%s/" TMP_PREFIX "%ld-%u", c->dir, (long)getpid(),
-           atomic_fetch_add_explicit(&tmp_serial, 1, memory_order_relaxed));
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0 && errno == ENOENT && make_dirs(c->dir))
+  /* The serial is process-wide, so names are unique among this process's
+   * writers; but a writer that died may have left the name of a pid this
+   * process now has (in a container, every run can be the same pid).  A
+   * name taken is skipped. */
+  int fd = -1;
+  bool made_dirs = false;
+  for (int tries = 0; tries < 64; tries++) {
+    snprintf(tmp, sizeof tmp, "%s/" TMP_PREFIX "%ld-%u", c->dir, (long)getpid(),
+             atomic_fetch_add_explicit(&tmp_serial, 1, memory_order_relaxed));
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ENOENT && !made_dirs && make_dirs(c->dir)) {
+      made_dirs = true;
+      fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    }
+    if (fd >= 0 || errno != EEXIST)
+      break;
+  }
   if (fd < 0) {
     note_error(c, "writing", strrchr(tmp, '/') + 1, strerror(errno));
     atomic_fetch_add_explicit(&c->write_failures, 1, memory_order_relaxed);
@@ -224,8 +252,11 @@ void vm_cache_put(vm_cache *c, const uint8_t key[VM_HASH_BYTES], const uint8_t *
   }
   /* not synced: an entry a crash leaves damaged fails its checksum */
   bool ok = write_all(c, fd, data, size);
-  int err = errno;
-  ok = close(fd) == 0 && ok;
+  int err = ok ? 0 : errno;
+  if (close(fd) != 0 && ok) { /* (the reason is close's, not a stale errno) */
+    ok = false;
+    err = errno;
+  }
   if (ok && rename(tmp, path) != 0) {
     ok = false;
     err = errno;
@@ -258,8 +289,22 @@ static bool is_entry_name(const char *name) {
   return true;
 }
 
+/* Exactly the names vm_cache_put makes, .tmp-<pid>-<serial>: the directory
+ * may be shared (KILN_CACHE_DIR=/tmp), and another program's .tmp-* files
+ * are not the cache's to remove. */
 static bool is_tmp_name(const char *name) {
-  return strncmp(name, TMP_PREFIX, sizeof TMP_PREFIX - 1) == 0;
+  if (strncmp(name, TMP_PREFIX, sizeof TMP_PREFIX - 1) != 0)
+    return false;
+  const char *p = name + sizeof TMP_PREFIX - 1;
+  for (int part = 0; part < 2; part++) {
+    const char *digits = p;
+    while (*p >= '0' && *p <= '9')
+      p++;
+    if (p == digits || *p != (part == 0 ? '-' : '\0'))
+      return false;
+    p++;
+  }
+  return true;
 }
 
 /* Lists the entries of dir into *out (malloc'ed; *n of them).  Temporary

@@ -183,9 +183,14 @@ vm_compiled *vm_compiled_compile(const fe_module *m, const vm_compile_opts *opts
     snprintf(err, errlen, "the compiler gave %u objects for one module, expected 1 (a compiler "
              "object of another build?)", out.count);
   ok = ok && finish(c, m, out.objects[0].bytes, out.objects[0].size, err, errlen);
-  ok = ok && (!key || vm_artifact_build(m, &c->image->fold, out.objects[0].bytes,
-                                        out.objects[0].size, opts, key, &c->artifact,
-                                        &c->artifact_size, err, errlen));
+  /* The artifact is an extra: without it (out of memory) the module runs,
+   * and only serializing it or caching it fails. */
+  char artifact_err[128];
+  if (ok && key &&
+      !vm_artifact_build(m, &c->image->fold, out.objects[0].bytes, out.objects[0].size, opts,
+                         key, &c->artifact, &c->artifact_size, artifact_err,
+                         sizeof artifact_err))
+    c->artifact = NULL;
   jit->free_output(&out);
   if (!ok) {
     vm_compiled_free(c);

@@ -58,7 +58,8 @@ vm_compiled *vm_compiled_new(const fe_module *m, unsigned opt_level, char *err, 
 vm_compiled *vm_compiled_new_ex(const fe_module *m, const vm_compile_opts *opts, char *err,
                                 size_t errlen);
 /* The same, and when key is not NULL the artifact is made too (with that
- * cache key) and kept in c->artifact. */
+ * cache key) and kept in c->artifact (NULL if that failed: out of memory;
+ * the code is usable either way). */
 vm_compiled *vm_compiled_compile(const fe_module *m, const vm_compile_opts *opts,
                                  const uint8_t *key, char *err, size_t errlen);
 /* Loads the code of an opened artifact for its module description m (the

@@ -142,7 +142,7 @@ vm_compiled *vm_module_compiled(vm_module *m, char *err, size_t errlen) {
       m->has_key = true;
     }
     m->compiled = vm_compiled_compile(m->fe, &opts, m->key, err, errlen);
-    if (m->compiled && m->engine->cache)
+    if (m->compiled && m->engine->cache && m->compiled->artifact)
       vm_cache_put(m->engine->cache, m->key, m->compiled->artifact,
                    m->compiled->artifact_size);
   }
@@ -284,8 +284,9 @@ bool kiln_module_serialize(wasm_module_t *module, wasm_byte_vec_t *out, kiln_dia
   if (!kiln_module_compile(module, diag))
     return false;
   const vm_compiled *c = module->m->compiled;
-  wasm_byte_vec_new(out, c->artifact_size, (const wasm_byte_t *)c->artifact);
-  if (out->size != c->artifact_size) {
+  if (c->artifact)
+    wasm_byte_vec_new(out, c->artifact_size, (const wasm_byte_t *)c->artifact);
+  if (!c->artifact || out->size != c->artifact_size) {
     if (diag) vm_diag_nomem(diag, "serializing the module");
     return false;
   }

@@ -23,11 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "frontend/serial.h"
+#include "frontend/types.h"
 #include "kiln.h"
 #include "vm/artifact.h"
 #include "vm/cache.h"
@@ -462,6 +466,62 @@ static void test_disk_full(void **state) {
   tmpdir_remove(&t);
 }
 
+/* A temporary file left by a writer that died, whose process id this
+ * process now has (pid reuse: in a container every run may be the same
+ * pid), or held by another engine of this process, does not stop writes:
+ * the writer takes another name. */
+static void test_stale_temporary(void **state) {
+  (void)state;
+  tmpdir t;
+  tmpdir_make(&t);
+  wasm_byte_vec_t bytes = module_bytes(module_wat);
+  assert_int_equal(mkdir(t.cache, 0700), 0);
+  char stale[160];
+  snprintf(stale, sizeof stale, "%s/.tmp-%ld-0", t.cache, (long)getpid());
+  FILE *f = fopen(stale, "w");
+  assert_non_null(f);
+  fclose(f);
+  kiln_cache_stats_t st = use_module(t.cache, &bytes);
+  assert_int_equal(st.write_failures, 0);
+  assert_int_equal(st.writes, 1);
+  assert_int_equal(use_module(t.cache, &bytes).hits, 1);
+  wasm_byte_vec_delete(&bytes);
+  tmpdir_remove(&t);
+}
+
+/* Files of other programs in a shared directory (KILN_CACHE_DIR=/tmp) are
+ * left alone, even named .tmp-*: only the cache's own temporary files
+ * (.tmp-<pid>-<n>) are removed, by eviction when stale and by clear. */
+static void test_foreign_files(void **state) {
+  (void)state;
+  tmpdir t;
+  tmpdir_make(&t);
+  wasm_byte_vec_t bytes = module_bytes(module_wat);
+  assert_int_equal(mkdir(t.cache, 0700), 0);
+  const char *names[] = {".tmp-foreign", ".tmp-12-x", ".tmp-99-7"};
+  char path[3][160];
+  struct timespec old[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+  for (int i = 0; i < 3; i++) {
+    snprintf(path[i], sizeof path[i], "%s/%s", t.cache, names[i]);
+    FILE *f = fopen(path[i], "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(utimensat(AT_FDCWD, path[i], old, 0), 0);
+  }
+  assert_int_equal(use_module(t.cache, &bytes).writes, 1); /* evicts stale temporaries */
+  assert_int_equal(access(path[0], F_OK), 0);
+  assert_int_equal(access(path[1], F_OK), 0);
+  assert_int_not_equal(access(path[2], F_OK), 0); /* the cache's own, stale */
+  uint64_t removed;
+  char err[256];
+  assert_true(kiln_cache_clear(t.cache, &removed, err, sizeof err));
+  assert_int_equal(removed, 1); /* the entry */
+  assert_int_equal(access(path[0], F_OK), 0);
+  assert_int_equal(access(path[1], F_OK), 0);
+  wasm_byte_vec_delete(&bytes);
+  tmpdir_remove(&t);
+}
+
 /* The size bound: entries beyond it are evicted, least recently used
  * first (a hit refreshes an entry). */
 static void test_eviction(void **state) {
@@ -661,6 +721,90 @@ static void test_artifacts(void **state) {
   wasm_byte_vec_delete(&bytes);
 }
 
+
+/* ---- the description's structural checks (frontend/serial.c) ----------- */
+
+/* Saves m's description with one field edited (by `edit`) and loads it:
+ * the loader must refuse it with `why`. */
+static void expect_desc_refused(const wasm_byte_vec_t *bytes, void (*edit)(fe_module *),
+                                const char *why) {
+  fe_typereg *reg = fe_typereg_new();
+  assert_non_null(reg);
+  fe_error err;
+  fe_module *m = fe_module_new(reg, (const uint8_t *)bytes->data, bytes->size, &err);
+  assert_non_null(m);
+  uint8_t *desc;
+  size_t size;
+  assert_true(fe_module_save(m, &desc, &size));
+  fe_module *back = fe_module_load(reg, desc, size, &err);
+  assert_non_null(back); /* unedited: loads */
+  fe_module_free(back);
+  free(desc);
+  edit(m);
+  assert_true(fe_module_save(m, &desc, &size));
+  back = fe_module_load(reg, desc, size, &err);
+  if (back)
+    fail_msg("an edited description (%s) loaded", why);
+  assert_int_equal(err.code, FE_E_CORRUPT);
+  if (!strstr(err.detail, why))
+    fail_msg("message '%s' lacks '%s'", err.detail, why);
+  free(desc);
+  fe_module_free(m);
+  fe_typereg_free(reg);
+}
+
+static void drop_imports(fe_module *m) { m->nimports = 0; }
+static void import_twice(fe_module *m) { m->imports[1] = m->imports[0]; }
+static void import_kind(fe_module *m) { m->imports[1].kind = FE_EXT_FUNC; m->imports[1].index = 1; }
+/* types 0-1 a group of two, type 1 also a group of its own */
+static void split_group(fe_module *m) {
+  m->types[0].rec_size = 2;
+  m->types[1].rec_start = 1;
+  m->types[1].rec_size = 1;
+}
+
+/* Instantiation fills the imported part of every index space from the
+ * import list: a list that leaves an imported entity out (then its slot is
+ * NULL: a crash at instantiation or at the first use) or names one twice is
+ * refused. */
+static void test_description_imports(void **state) {
+  (void)state;
+  wasm_byte_vec_t bytes = module_bytes(
+      "(module (import \"m\" \"f\" (func)) (import \"m\" \"mem\" (memory 1))\n"
+      "  (export \"mem\" (memory 0)) (func (export \"g\") (call 0)))");
+  expect_desc_refused(&bytes, drop_imports, "imports of kind");
+  expect_desc_refused(&bytes, import_twice, "import 1 is entity 0 of kind 0");
+  expect_desc_refused(&bytes, import_kind, "import 1 is entity 1 of kind 0");
+  wasm_byte_vec_delete(&bytes);
+}
+
+/* Rec groups tile the type section: a type cannot start a group of its own
+ * inside the group before it (the registry would intern the two types as
+ * one group while the second says otherwise). */
+static void test_description_rec_groups(void **state) {
+  (void)state;
+  wasm_byte_vec_t bytes = module_bytes(
+      "(module (type (func)) (type (func (param i32))) (type (func (param i64))))");
+  expect_desc_refused(&bytes, split_group, "in rec group");
+  wasm_byte_vec_delete(&bytes);
+}
+
+static void memory_too_big(fe_module *m) { m->mems[0].lim.min = FE_MAX_PAGES32 + 1; }
+static void memory_max_below_min(fe_module *m) {
+  m->mems[0].lim.has_max = true;
+  m->mems[0].lim.max = 0;
+}
+
+/* Limits the decoder enforces hold for a loaded description too: the VM
+ * sizes memories and its structures by them. */
+static void test_description_limits(void **state) {
+  (void)state;
+  wasm_byte_vec_t bytes = module_bytes("(module (memory 1))");
+  expect_desc_refused(&bytes, memory_too_big, "limits min 65537");
+  expect_desc_refused(&bytes, memory_max_below_min, "limits min 1, max 0");
+  wasm_byte_vec_delete(&bytes);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_miss_then_hit),
@@ -671,9 +815,14 @@ int main(void) {
       cmocka_unit_test(test_wrong_key),
       cmocka_unit_test(test_missing_and_unusable_dir),
       cmocka_unit_test(test_disk_full),
+      cmocka_unit_test(test_stale_temporary),
+      cmocka_unit_test(test_foreign_files),
       cmocka_unit_test(test_eviction),
       cmocka_unit_test(test_engines_share_a_directory),
       cmocka_unit_test(test_artifacts),
+      cmocka_unit_test(test_description_imports),
+      cmocka_unit_test(test_description_rec_groups),
+      cmocka_unit_test(test_description_limits),
   };
   int n = (int)(sizeof tests / sizeof tests[0]);
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
