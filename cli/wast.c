@@ -93,6 +93,8 @@ typedef struct wast_script {
   const wast_text_module *mods;
   size_t nmods;
   bool verbose;
+  bool serialize; /* --serialize: every module through its artifact */
+  unsigned long *serialized; /* how many were (the run's count) */
   wasm_engine_t *engine;
   wasm_store_t *store;
   wast_inst **insts;
@@ -962,6 +964,19 @@ static wasm_module_t *load_module(wast_script *s, const cJSON *cmd, char *msg,
     size_t n = (size_t)snprintf(msg, msglen, "module rejected: ");
     if (n < msglen) kiln_diagnostic_format(&diag, msg + n, msglen - n);
   }
+  wasm_byte_vec_t art;
+  if (m && s->serialize && kiln_module_serialize(m, &art, &diag)) {
+    /* the module the script uses is the one loaded from the artifact (a
+     * module that does not compile is left as it is: it fails later, the
+     * same way) */
+    wasm_module_delete(m);
+    m = kiln_module_deserialize_ex(s->engine, (const uint8_t *)art.data, art.size, &diag);
+    wasm_byte_vec_delete(&art);
+    if (!m)
+      snprintf(msg, msglen, "serialized module not loaded: %s", diag.message);
+    else
+      ++*s->serialized;
+  }
   return m;
 }
 
@@ -1399,6 +1414,7 @@ static int cmp_skip(const void *a, const void *b) {
 
 typedef struct totals {
   unsigned long passed, failed, skipped;
+  unsigned long serialized; /* --serialize: modules run from artifacts */
   bool error; /* a file could not be run at all */
 } totals;
 
@@ -1448,7 +1464,7 @@ static cJSON *read_script(const char *path, wast_text_script *text,
 }
 
 /* Runs one script and prints its report. */
-static void run_script(wasm_engine_t *engine, const char *path, bool verbose,
+static void run_script(wasm_engine_t *engine, const char *path, bool verbose, bool serialize,
                        totals *t) {
   wast_text_script text = {0};
   bool is_text = false;
@@ -1462,6 +1478,8 @@ static void run_script(wasm_engine_t *engine, const char *path, bool verbose,
   wast_script s = {0};
   s.path = path;
   s.verbose = verbose;
+  s.serialize = serialize;
+  s.serialized = &t->serialized;
   s.engine = engine;
   if (is_text) {
     /* an empty table is still a table: never look for files */
@@ -1539,7 +1557,8 @@ static void run_script(wasm_engine_t *engine, const char *path, bool verbose,
 }
 
 void cli_wast_usage(void) {
-  printf("usage: kiln wast [--verbose] [--pool SLOTS] [--gc-stress] [--] FILE...\n"
+  printf("usage: kiln wast [--verbose] [--pool SLOTS] [--gc-stress] [--serialize] [--]\n"
+         "                 FILE...\n"
          "\n"
          "Runs WebAssembly spec test scripts: WAST scripts (FILE.wast, any\n"
          "name not ending in .json) or wast2json command lists (FILE.json,\n"
@@ -1561,6 +1580,10 @@ void cli_wast_usage(void) {
          "  --gc-stress  collect at every GC allocation of Wasm code (frames\n"
          "             scanned, cycles traced: docs/gc.md), to catch a\n"
          "             reference the collector misses\n"
+         "  --serialize  run every module from its compiled form:\n"
+         "             wasm_module_serialize, then wasm_module_deserialize\n"
+         "             (docs/cache.md), and print \"serialize: N modules run\n"
+         "             from their artifacts\"\n"
          "\n"
          "Exit status: 0 no command failed, 1 a command failed or a file\n"
          "could not be read or parsed, 2 usage error.\n",
@@ -1579,7 +1602,7 @@ static bool parse_slots(const char *s, uint32_t *out) {
 }
 
 int cli_wast(int argc, char **argv) {
-  bool verbose = false, gc_stress = false;
+  bool verbose = false, gc_stress = false, serialize = false;
   uint32_t pool_slots = 0;
   int first = 1;
   for (; first < argc; first++) {
@@ -1593,6 +1616,8 @@ int cli_wast(int argc, char **argv) {
       verbose = true;
     } else if (strcmp(arg, "--gc-stress") == 0) {
       gc_stress = true;
+    } else if (strcmp(arg, "--serialize") == 0) {
+      serialize = true;
     } else if (strcmp(arg, "--pool") == 0) {
       if (first + 1 >= argc || !parse_slots(argv[first + 1], &pool_slots))
         return cli_usage_error("wast: --pool needs a number of slots (1..100000)");
@@ -1623,7 +1648,7 @@ int cli_wast(int argc, char **argv) {
   }
   totals t = {0};
   for (int i = first; i < argc; i++) {
-    run_script(engine, argv[i], verbose, &t);
+    run_script(engine, argv[i], verbose, serialize, &t);
     fflush(stdout);
   }
   if (pool_slots) {
@@ -1633,6 +1658,8 @@ int cli_wast(int argc, char **argv) {
            (unsigned long long)ps.slots, (unsigned long long)ps.warm,
            (unsigned long long)ps.cold, (unsigned long long)ps.fallbacks);
   }
+  if (serialize)
+    printf("serialize: %lu modules run from their artifacts\n", t.serialized);
   printf("%lu passed, %lu failed, %lu skipped\n", t.passed, t.failed,
          t.skipped);
   wasm_engine_delete(engine);

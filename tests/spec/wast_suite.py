@@ -44,15 +44,17 @@ def json_path(suite, wast):
 
 
 POOL_RE = re.compile(r"^pool: (\d+) slots, warm (\d+), cold (\d+), fallbacks (\d+)$")
+SERIAL_RE = re.compile(r"^serialize: (\d+) modules run from their artifacts$")
 
 
-def run_one(kiln, suite, wast, timeout, text, pool=0, gc_stress=False):
+def run_one(kiln, suite, wast, timeout, text, pool=0, gc_stress=False, serialize=False):
     """Returns (wast, result dict)."""
     path = (os.path.join(suite, "wast", wast) if text
             else json_path(suite, wast))
     res = {"failures": {}, "skips": {}, "passed": 0, "failed": 0,
-           "skipped": 0, "error": None, "pool": (0, 0, 0)}
-    opts = (["--pool", str(pool)] if pool else []) + (["--gc-stress"] if gc_stress else [])
+           "skipped": 0, "error": None, "pool": (0, 0, 0), "serialized": 0}
+    opts = ((["--pool", str(pool)] if pool else []) + (["--gc-stress"] if gc_stress else []) +
+            (["--serialize"] if serialize else []))
     try:
         p = subprocess.run([kiln, "wast", "--verbose"] + opts + [path],
                            capture_output=True, text=True, timeout=timeout,
@@ -66,6 +68,10 @@ def run_one(kiln, suite, wast, timeout, text, pool=0, gc_stress=False):
         m = POOL_RE.match(line)
         if m:
             res["pool"] = (int(m.group(2)), int(m.group(3)), int(m.group(4)))
+            continue
+        m = SERIAL_RE.match(line)
+        if m:
+            res["serialized"] = int(m.group(1))
             continue
         m = SUMMARY_RE.match(line)
         if m and m.group(1) == path:
@@ -150,6 +156,9 @@ def main():
                          "(kiln wast --pool); fails if no instance took a slot")
     ap.add_argument("--gc-stress", action="store_true",
                     help="collect at every GC allocation (kiln wast --gc-stress)")
+    ap.add_argument("--serialize", action="store_true",
+                    help="run every module from its serialized form (kiln wast "
+                         "--serialize); fails if no module was")
     ap.add_argument("--update", action="store_true",
                     help="rewrite both lists from the current outcome")
     args = ap.parse_args()
@@ -167,7 +176,7 @@ def main():
     results = {}
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
         futs = [pool.submit(run_one, args.kiln, args.suite, w, args.timeout,
-                            args.text, args.pool, args.gc_stress)
+                            args.text, args.pool, args.gc_stress, args.serialize)
                 for w in scripts]
         for fut in concurrent.futures.as_completed(futs):
             wast, res = fut.result()
@@ -239,8 +248,14 @@ def main():
         print("pool: %d instantiations in pool slots (warm %d, cold %d), %d on "
               "demand (fallbacks)%s" % (warm + cold, warm, cold, fallbacks,
                                         "" if pool_ok else ": POOL NOT USED"))
+    serial_ok = True
+    if args.serialize:
+        n = sum(r["serialized"] for r in results.values())
+        serial_ok = n > 0
+        print("serialize: %d modules run from their artifacts%s" % (
+            n, "" if serial_ok else ": NONE"))
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    ok = not new and not skip_diff and pool_ok
+    ok = not new and not skip_diff and pool_ok and serial_ok
     print("%s: %d new failures, %d skip counts changed, %d listed failures "
           "now pass" % ("OK" if ok else "FAIL", len(new), len(skip_diff),
                         len(fixed)))
