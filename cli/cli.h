@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wasm.h"
+
 enum {
   CLI_EXIT_OK = 0,       /* everything succeeded */
   CLI_EXIT_FAILURE = 1,  /* a module was rejected, a file unreadable ... */
@@ -29,6 +31,12 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * failure returns false and *err is the errno value, e.g. EISDIR for a
  * directory. */
 bool cli_read_file(const char *path, uint8_t **data, size_t *size, int *err);
+
+/* Reads the module FILE names: its bytes as they are (a binary, or a
+ * precompiled module), or for a text module (a name ending in .wat) the
+ * binary kiln_wat2wasm makes of it.  False after printing why to stderr
+ * ("error: FILE: cannot read: ...", "error: FILE:LINE:COL: message"). */
+bool cli_read_module(const char *path, wasm_byte_vec_t *out);
 
 /* Writes data to path atomically (a temporary file beside it, renamed over
  * it).  False with the errno value in *err on failure (nothing is left). */

@@ -38,26 +38,9 @@ static void default_out(const char *in, char *out, size_t size) {
 }
 
 static int compile_file(const char *in, const char *out) {
-  uint8_t *data;
-  size_t size;
-  int e;
-  if (!cli_read_file(in, &data, &size, &e)) {
-    fprintf(stderr, "error: %s: cannot read: %s\n", in, strerror(e));
-    return CLI_EXIT_FAILURE;
-  }
-  size_t n = strlen(in);
-  wasm_byte_vec_t bin = {size, (wasm_byte_t *)data};
-  if (n > 4 && strcmp(in + n - 4, ".wat") == 0) {
-    kiln_text_error_t terr;
-    bool parsed = kiln_wat2wasm((const char *)data, size, &bin, &terr);
-    free(data);
-    data = NULL;
-    if (!parsed) {
-      fprintf(stderr, "error: %s:%u:%u: %s\n", in, terr.line, terr.column, terr.message);
-      return CLI_EXIT_FAILURE;
-    }
-  }
-  int status = CLI_EXIT_FAILURE;
+  wasm_byte_vec_t bin;
+  if (!cli_read_module(in, &bin)) return CLI_EXIT_FAILURE;
+  int status = CLI_EXIT_FAILURE, e;
   /* no cache: the artifact is made by a compilation either way */
   wasm_engine_t *engine = cli_engine_new(false, NULL);
   kiln_diagnostic_t diag;
@@ -80,8 +63,7 @@ static int compile_file(const char *in, const char *out) {
   wasm_byte_vec_delete(&art);
   wasm_module_delete(module);
   wasm_engine_delete(engine);
-  if (data) free(data);
-  else wasm_byte_vec_delete(&bin);
+  wasm_byte_vec_delete(&bin);
   return status;
 }
 

@@ -11,10 +11,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "kiln.h"
 
 /* Grows *buf to hold at least `need` bytes, doubling to keep appends
  * linear.  False (errno ENOMEM) if memory or size_t runs out. */
@@ -102,4 +104,29 @@ bool cli_write_file(const char *path, const uint8_t *data, size_t size, int *err
   if (!*err && rename(tmp, path) != 0) *err = errno;
   if (*err) unlink(tmp);
   return *err == 0;
+}
+
+bool cli_read_module(const char *path, wasm_byte_vec_t *out) {
+  uint8_t *data;
+  size_t size;
+  int err;
+  wasm_byte_vec_new_empty(out);
+  if (!cli_read_file(path, &data, &size, &err)) {
+    fprintf(stderr, "error: %s: cannot read: %s\n", path, strerror(err));
+    return false;
+  }
+  size_t n = strlen(path);
+  bool ok = true;
+  if (n > 4 && strcmp(path + n - 4, ".wat") == 0) {
+    kiln_text_error_t terr;
+    ok = kiln_wat2wasm((const char *)data, size, out, &terr);
+    if (!ok)
+      fprintf(stderr, "error: %s:%u:%u: %s\n", path, terr.line, terr.column, terr.message);
+  } else {
+    wasm_byte_vec_new(out, size, (const wasm_byte_t *)data);
+    ok = out->size == size;
+    if (!ok) fprintf(stderr, "error: %s: out of memory\n", path);
+  }
+  free(data);
+  return ok;
 }

@@ -201,53 +201,28 @@ static void format_types(const wasm_valtype_vec_t *types, char *buf,
  * Loading
  * ---------------------------------------------------------------------- */
 
-static bool is_wat(const char *path) {
-  size_t n = strlen(path);
-  return n > 4 && strcmp(path + n - 4, ".wat") == 0;
-}
-
 /* Reads, converts (a .wat file) and makes the module; NULL after printing
  * why not, as kiln validate prints it. */
 static wasm_module_t *load_module(wasm_engine_t *engine, const char *path) {
-  uint8_t *data = NULL;
-  size_t size = 0;
-  int err = 0;
-  if (!cli_read_file(path, &data, &size, &err)) {
-    fprintf(stderr, "error: %s: cannot read: %s\n", path, strerror(err));
-    return NULL;
-  }
-  wasm_byte_vec_t bin = {0, NULL};
-  if (is_wat(path)) {
-    kiln_text_error_t terr;
-    bool parsed = kiln_wat2wasm((const char *)data, size, &bin, &terr);
-    free(data);
-    data = NULL;
-    if (!parsed) {
-      fprintf(stderr, "error: %s:%u:%u: %s\n", path, terr.line, terr.column,
-              terr.message);
-      return NULL;
-    }
-  }
+  wasm_byte_vec_t bin;
+  if (!cli_read_module(path, &bin)) return NULL;
+  const uint8_t *data = (const uint8_t *)bin.data;
   kiln_diagnostic_t diag;
-  if (data && cli_is_artifact(data, size)) {
+  wasm_module_t *module;
+  if (cli_is_artifact(data, bin.size)) {
     /* a precompiled module (kiln compile): its own errors name what does
      * not match */
-    wasm_module_t *module = kiln_module_deserialize_ex(engine, data, size, &diag);
-    free(data);
+    module = kiln_module_deserialize_ex(engine, data, bin.size, &diag);
     if (!module) fprintf(stderr, "error: %s: %s\n", path, diag.message);
-    return module;
+  } else {
+    module = kiln_module_new_ex(engine, data, bin.size, &diag);
+    if (!module) {
+      char line[1024];
+      kiln_diagnostic_format(&diag, line, sizeof line);
+      fprintf(stderr, "error: %s: %s\n", path, line);
+    }
   }
-  wasm_module_t *module =
-      data ? kiln_module_new_ex(engine, data, size, &diag)
-           : kiln_module_new_ex(engine, (const uint8_t *)bin.data, bin.size,
-                                &diag);
-  free(data);
   wasm_byte_vec_delete(&bin);
-  if (!module) {
-    char line[1024];
-    kiln_diagnostic_format(&diag, line, sizeof line);
-    fprintf(stderr, "error: %s: %s\n", path, line);
-  }
   return module;
 }
 
