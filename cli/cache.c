@@ -28,7 +28,7 @@ void cli_cache_usage(void) {
 }
 
 bool cli_is_artifact(const uint8_t *data, size_t size) {
-  return size >= 8 && memcmp(data, "\x7fKILNMOD", 8) == 0;
+  return size >= 8 && memcmp(data, KILN_SERIALIZED_MAGIC, 8) == 0;
 }
 
 wasm_engine_t *cli_engine_new(bool cache, const char *cache_dir) {

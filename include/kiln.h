@@ -522,6 +522,10 @@ WASM_API_EXTERN bool kiln_cache_usage(const char *dir, uint64_t *entries, uint64
 WASM_API_EXTERN bool kiln_cache_clear(const char *dir, uint64_t *removed, char *err,
                                       size_t errlen);
 
+/* The first 8 bytes of a serialized module (wasm_module_serialize, `kiln
+ * compile`, cache entries), which tell it from a WebAssembly binary. */
+#define KILN_SERIALIZED_MAGIC "\x7fKILNMOD"
+
 /* Serializes a module's compiled form (compiling it first if needed) into
  * the cache's format: wasm_module_serialize, with a diagnostic.  False with
  * the reason in *diag (may be NULL) when compilation fails. */

@@ -26,9 +26,10 @@
 
 #include "frontend/module.h"
 #include "identity.h"
+#include "kiln.h"
 #include "instance.h"
 
-#define VM_ARTIFACT_MAGIC "\x7fKILNMOD"
+#define VM_ARTIFACT_MAGIC KILN_SERIALIZED_MAGIC
 #define VM_ARTIFACT_FORMAT 1u
 
 typedef struct vm_artifact_header {
