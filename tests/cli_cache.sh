@@ -117,15 +117,26 @@ expect "hit after the race" 55 "*hit in $race*" -v --cache-dir "$race" --invoke 
 ro="$dir/ro"
 "$kiln" run --cache-dir "$ro" --invoke add "$dir/a.wat" 2 3 >/dev/null
 chmod 755 "$dir" && chmod 644 "$ro"/*.kiln && chmod 555 "$ro"
+ro_kiln=$kiln
 if [ "$(id -u)" -eq 0 ]; then
-  # root writes anywhere: run as nobody, for whom the directory is read-only
+  # root writes anywhere: run as nobody, for whom the directory is read-only.
+  # The build tree may be out of nobody's reach (a clone in a 0700
+  # directory): nobody runs copies of kiln, libkiln and the compiler, laid
+  # out as in the build tree (kiln finds libkiln at $ORIGIN/..).
   as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+  top=$(dirname "$kiln")/..
+  mkdir -p "$dir/bin/cli" "$dir/bin/jit"
+  cp "$kiln" "$dir/bin/cli/kiln"
+  cp -L "$top/libkiln.so.0" "$dir/bin/"
+  cp -L "$top/jit/libkiln-jit.so" "$dir/bin/jit/"
+  chmod -R a+rX "$dir/bin"
+  ro_kiln="$dir/bin/cli/kiln"
 else
   as_user=""
 fi
-out=$($as_user "$kiln" run -v --cache-dir "$ro" --invoke add "$dir/a.wat" 2 3 2>&1)
+out=$($as_user "$ro_kiln" run -v --cache-dir "$ro" --invoke add "$dir/a.wat" 2 3 2>&1)
 case $out in "45"*"hit in $ro"*) ok ;; *) bad "read-only directory, hit: $out" ;; esac
-out=$($as_user "$kiln" run -v --cache-dir "$ro" --invoke add "$dir/b.wat" 2 3 2>&1)
+out=$($as_user "$ro_kiln" run -v --cache-dir "$ro" --invoke add "$dir/b.wat" 2 3 2>&1)
 case $out in "55"*"miss in $ro"*"Permission denied"*) ok ;; *) bad "read-only directory, miss: $out" ;; esac
 [ "$(ls -A "$ro" | wc -l)" -eq 1 ] && ok || bad "read-only directory changed: $(ls -A "$ro")"
 chmod 755 "$ro"
